@@ -1,0 +1,4 @@
+import type { Command } from "../command.js";
+
+/** Every command, in the order `--help` lists them. The first is the default. */
+export const commands: Command[] = [];

@@ -1,0 +1,100 @@
+import { readFileSync } from "node:fs";
+import type { CliContext, Command } from "./command.js";
+import { UsageError } from "./command.js";
+import { commands } from "./commands/index.js";
+import { DiagnosticError, formatDiagnostic } from "../errors.js";
+
+function version(): string {
+  const pkg = JSON.parse(
+    readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+  ) as { version: string };
+  return pkg.version;
+}
+
+function topHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length), 4);
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    "nixverse-gen — compile a Nixverse-style fleet tree into a self-contained flake.nix",
+    "",
+    "Usage: nixverse-gen [<command>] [options]",
+    "",
+    "Commands (default: gen):",
+    ...lines,
+    "",
+    "Global options:",
+    "  -h, --help     show help (also after a command: nixverse-gen gen --help)",
+    "  --version      print the version",
+    "",
+  ].join("\n");
+}
+
+export function defaultContext(): CliContext {
+  const env = process.env;
+  const color = Boolean(process.stdout.isTTY) && env.NO_COLOR === undefined && env.TERM !== "dumb";
+  return {
+    cwd: process.cwd(),
+    env,
+    stdout: { write: (s) => void process.stdout.write(s) },
+    stderr: { write: (s) => void process.stderr.write(s) },
+    color,
+  };
+}
+
+export async function main(argv: string[], ctx: CliContext = defaultContext()): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === "--version" || first === "-V") {
+    ctx.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (first === "-h" || first === "--help" || first === "help") {
+    const topic = first === "help" ? rest[0] : undefined;
+    if (topic === undefined) {
+      ctx.stdout.write(topHelp());
+      return 0;
+    }
+    const cmd = commands.find((c) => c.name === topic);
+    if (!cmd) {
+      ctx.stderr.write(`nixverse-gen: unknown help topic "${topic}" (run "nixverse-gen --help")\n`);
+      return 2;
+    }
+    ctx.stdout.write(cmd.help);
+    return 0;
+  }
+  let cmd: Command | undefined;
+  let args: string[];
+  if (first === undefined || first.startsWith("-")) {
+    cmd = commands[0];
+    args = argv;
+  } else {
+    cmd = commands.find((c) => c.name === first);
+    args = rest;
+    if (!cmd) {
+      ctx.stderr.write(
+        `nixverse-gen: unknown command "${first}" (run "nixverse-gen --help" for the list)\n`,
+      );
+      return 2;
+    }
+  }
+  if (!cmd) {
+    ctx.stderr.write(topHelp());
+    return 2;
+  }
+  if (args.includes("-h") || args.includes("--help")) {
+    ctx.stdout.write(cmd.help);
+    return 0;
+  }
+  try {
+    return await cmd.run(args, ctx);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      ctx.stderr.write(`nixverse-gen ${cmd.name}: ${e.message} (see "nixverse-gen ${cmd.name} --help")\n`);
+      return 2;
+    }
+    if (e instanceof DiagnosticError) {
+      for (const d of e.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
