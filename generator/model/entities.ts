@@ -1,0 +1,366 @@
+// Nodes and groups from the entity files, with Nixverse's linking rules (NIXVERSE-REFERENCE §3)
+// and its definition and ancestor orders (§2.4, §2.5). Pure: the caller has read and parsed files.
+
+import type { Diagnostic, Location, Result } from "../errors.js";
+import { diag, fail, ok } from "../errors.js";
+import type { Expr } from "../nix/ast.js";
+import type { NodesEntry } from "../scan/scan.js";
+
+export type Layer = "public" | "private";
+
+/** A node.nix/host.nix or group.nix found at nodes/<name>/ of one layer. */
+export interface EntityFile {
+  layer: Layer;
+  name: string;
+  kind: "node" | "group";
+  /** Relative path, e.g. "private/nodes/web/group.nix". */
+  file: string;
+  /** Where the file's expression starts. */
+  loc: Location;
+  /** node.nix: the root expression. */
+  expr?: Expr;
+  /** group.nix: its top-level keys. */
+  bindings?: GroupBinding[];
+}
+
+export interface GroupBinding {
+  name: string;
+  loc: Location;
+  value: Expr | null;
+}
+
+/** A meta definition with the expression the static evaluator reads. */
+export interface RawDef {
+  file: string;
+  attr: string | null;
+  loc: Location;
+  expr: Expr | null;
+}
+
+export interface LinkedNode {
+  name: string;
+  dir: string;
+  createdByGroup: boolean;
+  parents: string[];
+  groupNames: string[];
+  defs: RawDef[];
+}
+
+export interface LinkedGroup {
+  name: string;
+  dir: string;
+  files: string[];
+  parents: string[];
+  groupNames: string[];
+  children: string[];
+  descendants: string[];
+  nodes: string[];
+}
+
+export interface Entities {
+  nodes: Map<string, LinkedNode>;
+  groups: Map<string, LinkedGroup>;
+}
+
+const NAME_RE = /^[^\s._]+$/;
+
+/** Name rules for every entry of nodes/ (REFERENCE §1): files count too, `common` is exempt. */
+export function checkEntryNames(entries: { public: NodesEntry[]; private: NodesEntry[] }): Diagnostic[] {
+  const errors: Diagnostic[] = [];
+  for (const layer of ["public", "private"] as const) {
+    const prefix = layer === "private" ? "private/nodes" : "nodes";
+    for (const e of entries[layer]) {
+      if (e.name === "common") continue;
+      const file = `${prefix}/${e.name}`;
+      if (!NAME_RE.test(e.name)) {
+        errors.push(
+          diag(
+            "node-name-invalid",
+            `Node name cannot contain any space, . (dot) or _ (underscore): ${file}`,
+            { file },
+            e.isDir
+              ? "rename the directory; names become attribute names and host names"
+              : "only node and group directories belong directly under nodes/: move this file elsewhere",
+          ),
+        );
+      } else if (e.name === "current") {
+        errors.push(
+          diag(
+            "node-name-reserved",
+            `Node name "current" is reserved: ${file}`,
+            { file },
+            "`nodes.current` always means the node being evaluated; pick another name",
+          ),
+        );
+      }
+    }
+  }
+  return errors;
+}
+
+interface Raw {
+  type: "node" | "group" | null;
+  dir?: string;
+  parentName?: string;
+  def?: EntityFile;
+}
+
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const uniqueSorted = (xs: Iterable<string>) => [...new Set(xs)].sort(byString);
+
+function at(f: { file: string; loc: Location }) {
+  return { file: f.file, line: f.loc.line, column: f.loc.column };
+}
+
+/**
+ * Links entity files into nodes and groups. `files` must hold at most one file per
+ * (layer, name) — the caller reports node.nix+group.nix in one directory.
+ */
+export function linkEntities(files: EntityFile[]): Result<Entities> {
+  const errors: Diagnostic[] = [];
+
+  // Sliced: per name, the public raw then the private one.
+  const sliced = new Map<string, EntityFile[]>();
+  for (const f of [...files].sort((a, b) =>
+    a.layer === b.layer ? byString(a.name, b.name) : a.layer === "public" ? -1 : 1,
+  )) {
+    const list = sliced.get(f.name) ?? [];
+    list.push(f);
+    sliced.set(f.name, list);
+  }
+  for (const [name, raws] of sliced) {
+    const [first, second] = raws;
+    if (first && second && first.kind !== second.kind) {
+      errors.push(
+        diag(
+          "entity-type-clash",
+          `${name} cannot simultaneously be a ${first.kind} (${first.file}) and a ${second.kind} (${second.file})`,
+          at(second),
+          "a name is either a node or a group in both the public tree and private/",
+        ),
+      );
+    }
+    for (const raw of raws) {
+      if (raw.kind !== "group") continue;
+      for (const b of raw.bindings ?? []) {
+        if (b.name === "current") {
+          errors.push(
+            diag(
+              "node-name-reserved",
+              `Node name "current" is reserved: ${raw.file}`,
+              { file: raw.file, line: b.loc.line, column: b.loc.column },
+              "`nodes.current` always means the node being evaluated; pick another name",
+            ),
+          );
+        } else if (b.name === name) {
+          errors.push(
+            diag(
+              "group-contains-itself",
+              `Group cannot contain itself: ${raw.file}`,
+              { file: raw.file, line: b.loc.line, column: b.loc.column },
+              `remove the "${name}" key from its own group.nix`,
+            ),
+          );
+        }
+      }
+    }
+  }
+  if (errors.length) return fail(...errors);
+
+  // Expanded: group-child raws first (groups alphabetically, public def before private), then
+  // each name's own raws.
+  const expanded = new Map<string, Raw[]>();
+  const push = (name: string, raw: Raw) => {
+    const list = expanded.get(name) ?? [];
+    list.push(raw);
+    expanded.set(name, list);
+  };
+  const names = [...sliced.keys()].sort(byString);
+  for (const name of names) {
+    const raws = sliced.get(name)!;
+    if (raws[0]!.kind !== "group") continue;
+    for (const raw of raws) {
+      const children = (raw.bindings ?? []).map((b) => b.name).filter((c) => c !== "common");
+      for (const child of uniqueSorted(children)) {
+        push(child, { type: null, dir: `nodes/${name}/${child}`, parentName: name });
+      }
+    }
+  }
+  for (const name of names) {
+    for (const def of sliced.get(name)!) push(name, { type: def.kind, def });
+  }
+
+  // Linked: type, dir, parents, (groups) children.
+  interface Linked {
+    name: string;
+    type: "node" | "group";
+    dir: string;
+    createdByGroup: boolean;
+    defs: EntityFile[];
+    parentNames: string[];
+    childNames: string[];
+  }
+  const linked = new Map<string, Linked>();
+  for (const [name, raws] of [...expanded].sort(([a], [b]) => byString(a, b))) {
+    const reversed = [...raws].reverse();
+    const base = reversed.find((r) => r.type !== null) ?? reversed[0]!;
+    const type = base.type ?? "node";
+    const defs = raws.flatMap((r) => (r.def ? [r.def] : []));
+    linked.set(name, {
+      name,
+      type,
+      dir: base.dir ?? `nodes/${name}`,
+      createdByGroup: base.type === null,
+      defs,
+      parentNames: uniqueSorted(raws.flatMap((r) => (r.parentName ? [r.parentName] : []))),
+      childNames:
+        type === "group"
+          ? uniqueSorted(
+              defs.flatMap((d) => (d.bindings ?? []).map((b) => b.name)).filter((c) => c !== "common"),
+            )
+          : [],
+    });
+  }
+
+  // Cycles, before any walk that would loop forever.
+  const reported = new Set<string>();
+  for (const g of linked.values()) {
+    if (g.type !== "group") continue;
+    const cycle = findCycle(g.name, linked);
+    if (!cycle) continue;
+    const key = [...new Set(cycle)].sort(byString).join(",");
+    if (reported.has(key)) continue;
+    reported.add(key);
+    // cycle = [a, b, …, a] read "a ⊇ b ⊇ … ⊇ a": the last group.nix lists the first name again.
+    const container = linked.get(cycle[cycle.length - 2]!)!;
+    const where = bindingLoc(container.defs, cycle[cycle.length - 1]!);
+    errors.push(
+      diag(
+        "group-cycle",
+        `cyclic group containment: ${cycle.join(" ⊇ ")}`,
+        where,
+        "a group cannot (indirectly) contain itself; remove one of these keys",
+      ),
+    );
+  }
+  if (errors.length) return fail(...errors);
+
+  const get = (n: string) => linked.get(n)!;
+
+  // groupNames (§2.5): walk(parentNames) ++ parentNames, walk prepending each level's parents.
+  const groupNamesOf = (e: Linked): string[] => {
+    const fold = (acc: string[], entityNames: string[]): string[] =>
+      entityNames.reduce((a, n) => {
+        const parents = get(n).parentNames;
+        return fold([...parents, ...a], parents);
+      }, acc);
+    return [...fold([], e.parentNames), ...e.parentNames];
+  };
+
+  // Definition order (§2.4): depth-first pre-order up the parent graph, each level prepended.
+  const defsOf = (e: Linked): RawDef[] => {
+    const fold = (acc: RawDef[], entityNames: string[]): RawDef[] =>
+      entityNames.reduce((a, childName) => {
+        const parents = get(childName).parentNames;
+        const level = parents.flatMap((p) =>
+          get(p).defs.flatMap((def) => {
+            const out: RawDef[] = [];
+            const common = def.bindings?.find((b) => b.name === "common");
+            if (common) out.push(groupDef(def, common));
+            const own = def.bindings?.find((b) => b.name === childName);
+            if (own) out.push(groupDef(def, own));
+            return out;
+          }),
+        );
+        return fold([...level, ...a], parents);
+      }, acc);
+    const own: RawDef[] = e.defs.map((d) => ({
+      file: d.file,
+      attr: null,
+      loc: d.loc,
+      expr: d.expr ?? null,
+    }));
+    return [...fold([], [e.name]), ...own];
+  };
+
+  // Descendants (§3.4): childNames ++ DFS appending each level's children.
+  const descendantsOf = (e: Linked): string[] => {
+    const fold = (acc: string[], entityNames: string[]): string[] =>
+      entityNames.reduce((a, n) => {
+        const children = get(n).childNames;
+        return fold([...a, ...children], children);
+      }, acc);
+    return [...e.childNames, ...fold([], e.childNames)];
+  };
+
+  const result: Entities = { nodes: new Map(), groups: new Map() };
+  for (const e of linked.values()) {
+    if (e.type === "node") {
+      result.nodes.set(e.name, {
+        name: e.name,
+        dir: e.dir,
+        createdByGroup: e.createdByGroup,
+        parents: e.parentNames,
+        groupNames: groupNamesOf(e),
+        defs: defsOf(e),
+      });
+    } else {
+      const descendants = descendantsOf(e);
+      const nodes = uniqueSorted(descendants.filter((d) => get(d).type === "node"));
+      const firstFile = e.defs[0]!;
+      if (nodes.length === 0) {
+        errors.push(
+          diag(
+            "group-empty",
+            `Group is empty: ${firstFile.file}`,
+            at(firstFile),
+            "list at least one node in it (directly or through a child group), or delete the group",
+          ),
+        );
+      }
+      result.groups.set(e.name, {
+        name: e.name,
+        dir: e.dir,
+        files: e.defs.map((d) => d.file),
+        parents: e.parentNames,
+        groupNames: groupNamesOf(e),
+        children: e.childNames,
+        descendants: [...new Set(descendants)],
+        nodes,
+      });
+    }
+  }
+  if (errors.length) return fail(...errors);
+  return ok(result);
+}
+
+function groupDef(def: EntityFile, b: GroupBinding): RawDef {
+  return { file: def.file, attr: b.name, loc: b.loc, expr: b.value };
+}
+
+function bindingLoc(defs: EntityFile[], key: string) {
+  for (const d of defs) {
+    const b = d.bindings?.find((x) => x.name === key);
+    if (b) return { file: d.file, line: b.loc.line, column: b.loc.column };
+  }
+  const d = defs[0]!;
+  return at(d);
+}
+
+/** Walks up from a group; returns the containment chain when it comes back to a visited name. */
+function findCycle(
+  start: string,
+  linked: Map<string, { parentNames: string[] }>,
+): string[] | null {
+  // path is kept child-first: [start]; walking to parent p makes "p ⊇ …".
+  const walk = (name: string, visited: Set<string>, path: string[]): string[] | null => {
+    for (const p of linked.get(name)?.parentNames ?? []) {
+      // Keep only the loop itself: an ancestor cycle reached from outside is reported once.
+      if (visited.has(p)) return [p, ...path.slice(0, path.indexOf(p) + 1)];
+      const found = walk(p, new Set([...visited, p]), [p, ...path]);
+      if (found) return found;
+    }
+    return null;
+  };
+  return walk(start, new Set([start]), [start]);
+}
