@@ -45,6 +45,8 @@ export interface NodeModel {
   home: Record<string, string[]>;
   /** `<nodeDir>/secrets.yaml` or `<nodeDir>/secrets/default.yaml`, public or private; null if none. */
   secretsFile: string | null;
+  /** Committed SSH host public key (fs/etc/ssh/ssh_host_ed25519_key.pub), private layer first. */
+  hostKeyPub?: string | null;
 }
 
 export interface GroupModel {

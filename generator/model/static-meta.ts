@@ -1,0 +1,164 @@
+// os, channel and system must be known without evaluating Nix: they choose the flake's inputs,
+// which Nix requires to be literal. This resolves them from a node's meta definitions with the
+// module system's priority rules (SPEC §3).
+
+import type { Diagnostic, Location, Result } from "../errors.js";
+import { diag, fail, ok } from "../errors.js";
+import type { ParsedFile } from "../nix/ast.js";
+import type { StaticDef } from "../nix/static.js";
+import { resolveStatic, staticMetaDefs } from "../nix/static.js";
+import type { RawDef } from "./entities.js";
+import type { Os, Resolved } from "./types.js";
+
+const OPTIONS = ["os", "channel", "system"] as const;
+type Defs = Record<string, StaticDef[]>;
+
+export interface StaticMeta {
+  os: Resolved<Os>;
+  channel: Resolved<string>;
+  system: Resolved<string> | null;
+}
+
+/** Caches per definition: a group's `common` is read once however many nodes it reaches. */
+export class StaticMetaReader {
+  private cache = new Map<string, Result<Defs>>();
+  constructor(private load: (file: string) => Result<ParsedFile>) {}
+
+  defsOf(def: RawDef): Result<Defs> {
+    const key = `${def.file}#${def.attr ?? ""}`;
+    let r = this.cache.get(key);
+    if (!r) {
+      r = def.expr
+        ? staticMetaDefs(def.expr, def.file, OPTIONS, this.load)
+        : fail(
+            diag(
+              "meta-not-static",
+              `cannot read ${def.attr ?? "this definition"} statically`,
+              locOf(def.loc),
+              "inherit'ed group entries are opaque; write the entry as an attribute set",
+            ),
+          );
+      this.cache.set(key, r);
+    }
+    return r;
+  }
+}
+
+function locOf(l: Location) {
+  return { file: l.file, line: l.line, column: l.column };
+}
+
+export function resolveNodeMeta(
+  node: string,
+  defs: RawDef[],
+  reader: StaticMetaReader,
+): Result<StaticMeta> {
+  const errors: Diagnostic[] = [];
+  const all: Defs = { os: [], channel: [], system: [] };
+  for (const d of defs) {
+    const r = reader.defsOf(d);
+    if (!r.ok) {
+      errors.push(...r.errors);
+      continue;
+    }
+    for (const o of OPTIONS) all[o]!.push(...(r.value[o] ?? []));
+  }
+  if (errors.length) return fail(...errors);
+
+  const resolved: Record<string, StaticDef | null> = {};
+  for (const o of OPTIONS) {
+    const r = resolveStatic(o, all[o]!);
+    if (!r.ok) errors.push(...r.errors);
+    else resolved[o] = r.value;
+  }
+  if (errors.length) return fail(...errors);
+
+  const where = defs[defs.length - 1]?.loc;
+  const at = where ? locOf(where) : undefined;
+  const str = (o: string): Resolved<string> | null => {
+    const d = resolved[o];
+    if (!d) return null;
+    if (typeof d.value !== "string") {
+      errors.push(diag("meta-type", `${o} of node ${node} must be a string`, locOf(d.loc)));
+      return null;
+    }
+    return { value: d.value, priority: d.priority, loc: d.loc };
+  };
+  const system = str("system");
+  const osDef = str("os");
+  const channel = str("channel");
+  if (errors.length) return fail(...errors);
+
+  let os: Resolved<Os> | null = null;
+  if (osDef) {
+    if (osDef.value !== "nixos" && osDef.value !== "darwin") {
+      return fail(
+        diag(
+          "meta-os-invalid",
+          `os of node ${node} is "${osDef.value}", expected "nixos" or "darwin"`,
+          locOf(osDef.loc),
+        ),
+      );
+    }
+    os = { ...osDef, value: osDef.value };
+  }
+  if (system) {
+    const implied: Os | null = system.value.endsWith("-linux")
+      ? "nixos"
+      : system.value.endsWith("-darwin")
+        ? "darwin"
+        : null;
+    if (!implied) {
+      return fail(
+        diag(
+          "meta-system-invalid",
+          `Unsupported host system \`${system.value}\` for node ${node}`,
+          locOf(system.loc),
+          'use a *-linux system for NixOS or a *-darwin system for nix-darwin, e.g. "x86_64-linux"',
+        ),
+      );
+    }
+    if (os && os.value !== implied) {
+      return fail(
+        diag(
+          "meta-conflict",
+          `node ${node}: system "${system.value}" implies os "${implied}", but os is "${os.value}" (${os.loc.file}:${os.loc.line}:${os.loc.column})`,
+          locOf(system.loc),
+          "drop the os definition: system implies it",
+        ),
+      );
+    }
+    os ??= { value: implied, priority: system.priority, loc: system.loc };
+  }
+  if (!os) {
+    errors.push(
+      diag(
+        "meta-os-missing",
+        `node ${node} has no os`,
+        at,
+        'set os = "nixos"; (or "darwin", or a system such as "x86_64-linux") in its node.nix or a parent group\'s common',
+      ),
+    );
+  }
+  if (!channel) {
+    errors.push(
+      diag(
+        "meta-channel-missing",
+        `node ${node} has no channel`,
+        at,
+        'set channel = "unstable"; (or another channel) in its node.nix or a parent group\'s common',
+      ),
+    );
+  } else if (channel.value === "" || channel.value === "any") {
+    errors.push(
+      diag(
+        "meta-channel-invalid",
+        `channel of node ${node} cannot be ${JSON.stringify(channel.value)}`,
+        locOf(channel.loc),
+        '"any" is the suffix for inputs shared by every channel; use e.g. "unstable" or "stable"',
+      ),
+    );
+  }
+  if (errors.length || !os || !channel) return fail(...errors);
+  return ok({ os, channel, system });
+}
