@@ -1,0 +1,132 @@
+# nixverse runtime library — copied by nixverse-gen into the user's nixverse/lib/ (do not edit
+# there). It only evaluates: everything structural (which nodes and groups exist, their files,
+# definition order, input tables) comes from the generated nixverse/fleet.nix, so evaluating one
+# node costs the same whatever the size of the fleet. Contract: docs/fleet-data.md.
+{
+  # The flake's outputs-function argument set, self included.
+  inputs,
+  # The flake's root (`./.` in flake.nix).
+  flakePath,
+  # import ./nixverse/fleet.nix
+  data,
+}:
+let
+  libInput =
+    inputs.${data.libInput}
+      or (throw "Missing the required flake input ${data.libInput} (its lib evaluates meta, lib' and outputs); re-run nixverse-gen");
+  inherit (libInput) lib;
+
+  renaming = import ./inputs.nix { inherit lib inputs data; };
+  userInputs = renaming.raw;
+
+  userLib = import ./user-lib.nix {
+    inherit lib userInputs;
+    files = data.lib;
+  };
+  userPkgs = import ./user-pkgs.nix {
+    inherit lib userLib;
+    files = data.pkgs;
+  };
+  userModules = import ./user-modules.nix {
+    inherit lib;
+    inherit (data) modules;
+  };
+
+  entities = import ./entities.nix {
+    inherit
+      lib
+      data
+      flakePath
+      metas
+      systems
+      ;
+  };
+
+  # Lazy per node: evaluating one node evaluates nothing of the others.
+  metas = lib.mapAttrs (
+    name: node:
+    import ./meta.nix {
+      inherit lib name node;
+      args = {
+        inherit lib;
+        lib' = userLib;
+        inputs = userInputs;
+        inputs' = renaming.forOs name node;
+        nodes = entities.forNode name;
+      };
+    }
+  ) data.nodes;
+
+  systems = lib.mapAttrs (
+    name: node:
+    import ./system.nix {
+      inherit
+        lib
+        data
+        flakePath
+        name
+        node
+        renaming
+        userLib
+        userPkgs
+        userModules
+        ;
+      meta = metas.${name};
+      nodes = entities.forNode name;
+    }
+  ) data.nodes;
+
+  outputSystems = if (data.outputs.systems or null) == null then lib.systems.flakeExposed else data.outputs.systems;
+
+  user = import ./outputs.nix {
+    inherit
+      lib
+      data
+      flakePath
+      inputs
+      userInputs
+      userLib
+      userPkgs
+      userModules
+      libInput
+      ;
+    nodes = entities.all;
+    systems = outputSystems;
+  };
+
+  # `nix run . <command>`: the generated runner script (it reads `public.plan`).
+  runner = {
+    type = "app";
+    program = "${flakePath}/nixverse/run.sh";
+  };
+  ownApps = {
+    default = runner;
+    nixverse = runner;
+  };
+  apps = lib.genAttrs outputSystems (
+    system:
+    let
+      mine = user.userApps.${system} or { };
+      clash = builtins.attrNames (builtins.intersectAttrs ownApps mine);
+    in
+    if clash != [ ] then
+      throw "App `${system}.${builtins.head clash}` is defined by nixverse and `${user.appSource}`"
+    else
+      ownApps // mine
+  );
+in
+{
+  system =
+    name:
+    systems.${name}
+      or (throw "nixverse: no node named ${name} in nixverse/fleet.nix; re-run nixverse-gen");
+  userOutputs = user.outputs;
+  inherit userLib apps;
+
+  # What the runner and the `secrets` commands read (`nix eval .#nixverse…`).
+  public = {
+    nodes = entities.all;
+    meta = metas;
+    inherit data lib userLib;
+  };
+}

@@ -1,0 +1,111 @@
+# The built-in meta options (NIXVERSE-REFERENCE §2.2, with SPEC §3's changes): typed built-ins,
+# freeform custom keys, `assertions`/`warnings`, and the optional `system` that implies `os`.
+{ lib, config, ... }:
+let
+  inherit (lib) mkOption types;
+
+  osOfSystem =
+    system:
+    if lib.hasSuffix "-linux" system then
+      "nixos"
+    else if lib.hasSuffix "-darwin" system then
+      "darwin"
+    else
+      throw "Unsupported host system `${system}`";
+in
+{
+  # SPEC §3: custom keys need no option declaration. Lazy, so reading one key never forces
+  # another (a key may read `nodes.current.config`).
+  freeformType = types.lazyAttrsOf types.anything;
+
+  options = {
+    assertions = mkOption {
+      type = types.listOf types.unspecified;
+      internal = true;
+      default = [ ];
+    };
+    warnings = mkOption {
+      type = types.listOf types.str;
+      internal = true;
+      default = [ ];
+    };
+
+    os = mkOption {
+      type = types.enum [
+        "nixos"
+        "darwin"
+      ];
+    };
+    channel = mkOption {
+      type = types.addCheck types.nonEmptyStr (x: x != "any");
+    };
+    system = mkOption {
+      type = types.nullOr types.nonEmptyStr;
+      default = null;
+      description = "Sets nixpkgs.hostPlatform and implies os.";
+    };
+
+    deploy = mkOption {
+      type = types.submodule {
+        options = {
+          targetHost = mkOption {
+            type = types.nullOr types.nonEmptyStr;
+            default = null;
+          };
+          buildOnRemote = mkOption {
+            type = types.bool;
+            default = false;
+          };
+          useSubstitutes = mkOption {
+            type = types.bool;
+            default = false;
+          };
+          useRemoteSudo = mkOption {
+            type = types.bool;
+            default = false;
+          };
+          sshOpts = mkOption {
+            type = types.listOf types.nonEmptyStr;
+            default = [ ];
+          };
+        };
+      };
+      default = { };
+    };
+
+    install = mkOption {
+      type = types.submodule {
+        options = {
+          # SPEC §3: null or a string (Nixverse typed it `str` with a null default).
+          targetHost = mkOption {
+            type = types.nullOr types.str;
+            default = config.deploy.targetHost;
+          };
+          buildOnRemote = mkOption {
+            type = types.bool;
+            default = config.deploy.buildOnRemote;
+          };
+          useSubstitutes = mkOption {
+            type = types.bool;
+            default = config.deploy.useSubstitutes;
+          };
+          sshOpts = mkOption {
+            type = types.listOf types.nonEmptyStr;
+            default = config.deploy.sshOpts;
+          };
+        };
+      };
+      default = { };
+    };
+  };
+
+  config = lib.mkIf (config.system != null) {
+    os = lib.mkDefault (osOfSystem config.system);
+    assertions = [
+      {
+        assertion = config.os == osOfSystem config.system;
+        message = "meta system `${config.system}` implies os `${osOfSystem config.system}`, but os is `${config.os}`";
+      }
+    ];
+  };
+}
