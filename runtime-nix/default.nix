@@ -97,7 +97,7 @@ let
   # `nix run . <command>`: the generated runner script (it reads `public.plan`).
   runner = {
     type = "app";
-    program = "${flakePath}/nixverse/run.sh";
+    program = "${toString flakePath}/nixverse/run.sh";
   };
   ownApps = {
     default = runner;
@@ -128,5 +128,9 @@ in
     nodes = entities.all;
     meta = metas;
     inherit data lib userLib;
+    plan = import ./plan.nix {
+      inherit data;
+      meta = metas;
+    };
   };
 }
