@@ -1,4 +1,5 @@
 import type { Command } from "../command.js";
+import { gen } from "./gen.js";
 
 /** Every command, in the order `--help` lists them. The first is the default. */
-export const commands: Command[] = [];
+export const commands: Command[] = [gen];

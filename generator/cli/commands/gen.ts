@@ -1,0 +1,82 @@
+import { formatDiagnostic } from "../../errors.js";
+import { planGeneration } from "../../pipeline.js";
+import { commitGeneration } from "../../write/commit.js";
+import { parseOptions } from "../args.js";
+import type { CliContext, Command } from "../command.js";
+import { findFlakeDir } from "../flake-dir.js";
+
+const help = `Usage: nixverse-gen gen [--check] [--force] [--flake DIR]
+
+(Re)generate flake.nix and nixverse/ from the tree: nodes/, lib/, pkgs/, modules/, outputs/,
+inputs.nix and nixverse.yaml. Writes all files or none; an unchanged tree changes no byte.
+
+Options:
+  --check        write nothing; exit 1 and print a unified diff when the generated files are stale
+  --force        replace a flake.nix that nixverse-gen did not write (kept as flake.nix.bak)
+  --flake DIR    the flake directory (default: $FLAKE, else the nearest parent with nodes/)
+  -q, --quiet    print only errors
+  -h, --help     show this help
+
+Examples:
+  npx nixverse-gen                       # regenerate in the current flake
+  npx nixverse-gen gen --check           # in CI or a pre-commit hook
+  npx nixverse-gen gen --flake examples/quickstart
+`;
+
+export const gen: Command = {
+  name: "gen",
+  summary: "generate flake.nix and nixverse/ from the tree (default command)",
+  help,
+  async run(args: string[], ctx: CliContext): Promise<number> {
+    const { values } = parseOptions(args, {
+      check: { type: "boolean" },
+      force: { type: "boolean" },
+      flake: { type: "string" },
+      quiet: { type: "boolean", short: "q" },
+    });
+    const root = findFlakeDir(ctx.cwd, values.flake, ctx.env);
+    const planned = await planGeneration(root);
+    if (!planned.ok) {
+      for (const d of planned.errors) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+      ctx.stderr.write("nixverse-gen: nothing was written\n");
+      return 1;
+    }
+    const g = planned.value;
+    for (const w of g.warnings) ctx.stderr.write(`${formatDiagnostic(w).replace(": error: ", ": warning: ")}\n`);
+    const outcome = await commitGeneration(root, g.files, {
+      check: Boolean(values.check),
+      force: Boolean(values.force),
+    });
+    if (!outcome.ok) {
+      for (const d of outcome.errors) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+      ctx.stderr.write("nixverse-gen: nothing was written\n");
+      return 1;
+    }
+    const o = outcome.value;
+    if (values.check) {
+      if (!o.diff) {
+        if (!values.quiet) ctx.stdout.write(`nixverse-gen: ${root}: generated files are up to date\n`);
+        return 0;
+      }
+      ctx.stdout.write(o.diff);
+      ctx.stderr.write("nixverse-gen: generated files are stale: run `npx nixverse-gen` and commit the result\n");
+      return 1;
+    }
+    if (!values.quiet) {
+      if (o.written.includes("flake.nix")) {
+        for (const a of g.inputs.added) {
+          ctx.stdout.write(`nixverse-gen: added input ${a.name} (${a.url}) for ${a.reason}\n`);
+        }
+      }
+      if (o.backup) ctx.stdout.write(`nixverse-gen: kept the previous flake.nix as ${o.backup}\n`);
+      if (!o.written.length && !o.removed.length) {
+        ctx.stdout.write(`nixverse-gen: ${root}/flake.nix is up to date\n`);
+      } else {
+        const parts = [`wrote ${o.written.length} file${o.written.length === 1 ? "" : "s"}`];
+        if (o.removed.length) parts.push(`removed ${o.removed.length}`);
+        ctx.stdout.write(`nixverse-gen: ${parts.join(", ")}: ${root}/flake.nix\n`);
+      }
+    }
+    return 0;
+  },
+};

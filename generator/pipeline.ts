@@ -1,0 +1,76 @@
+// tree on disk → files to write: the whole generator between the scan and the write, as one call.
+
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Config } from "./config/config.js";
+import { DEFAULT_CONFIG, parseConfig } from "./config/config.js";
+import type { Diagnostic, Result } from "./errors.js";
+import { diag, fail, ok } from "./errors.js";
+import type { LoadedFleet } from "./model/load.js";
+import { loadFleet } from "./model/load.js";
+import { parseNix } from "./nix/parse.js";
+import type { InputsPlan } from "./plan/inputs.js";
+import { planInputs } from "./plan/inputs.js";
+import type { UserInputs } from "./plan/user-inputs.js";
+import { readUserInputs } from "./plan/user-inputs.js";
+import type { GeneratedFiles } from "./render/generated.js";
+import { renderAll } from "./render/generated.js";
+
+export interface Generation {
+  root: string;
+  fleet: LoadedFleet;
+  config: Config;
+  inputs: InputsPlan;
+  files: GeneratedFiles;
+  warnings: Diagnostic[];
+}
+
+async function readOptional(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+export async function loadConfig(root: string): Promise<Result<Config>> {
+  const text = await readOptional(path.join(root, "nixverse.yaml"));
+  return text === null ? ok(structuredClone(DEFAULT_CONFIG)) : parseConfig(text);
+}
+
+export async function loadUserInputs(root: string): Promise<Result<UserInputs | null>> {
+  const text = await readOptional(path.join(root, "inputs.nix"));
+  if (text === null) return ok(null);
+  const parsed = parseNix(text, "inputs.nix");
+  return parsed.ok ? readUserInputs(parsed.value) : parsed;
+}
+
+export async function planGeneration(root: string): Promise<Result<Generation>> {
+  const absRoot = path.resolve(root);
+  const [config, userInputs, fleet] = await Promise.all([
+    loadConfig(absRoot),
+    loadUserInputs(absRoot),
+    loadFleet(absRoot),
+  ]);
+  const errors = [config, userInputs, fleet].flatMap((r) => (r.ok ? [] : r.errors));
+  if (!config.ok || !userInputs.ok || !fleet.ok) return fail(...errors);
+  const declared = userInputs.value?.names ?? [];
+  const inputs = planInputs(fleet.value.model, declared, config.value);
+  if (!inputs.ok) return inputs;
+  if (Object.keys(fleet.value.model.nodes).length === 0 && !fleet.value.tree.files.has("inputs.nix")) {
+    // Still a valid flake (lib/pkgs/outputs only), but worth a word.
+    fleet.value.warnings.push(
+      diag("no-nodes", "no nodes found under nodes/", { file: "nodes" }, "add nodes/<name>/node.nix"),
+    );
+  }
+  const files = renderAll(fleet.value.model, inputs.value, userInputs.value, config.value);
+  return ok({
+    root: absRoot,
+    fleet: fleet.value,
+    config: config.value,
+    inputs: inputs.value,
+    files,
+    warnings: fleet.value.warnings,
+  });
+}

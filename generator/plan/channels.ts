@@ -1,0 +1,46 @@
+// Conventional flake URLs for the inputs a node needs, per channel. `unstable`, `stable` and
+// release numbers ("26.05") are known; other channels need nixverse.yaml or inputs.nix.
+
+import type { Config } from "../config/config.js";
+import type { Os } from "../model/types.js";
+
+export type Need = "nixpkgs" | "home-manager" | "sops-nix" | "disko" | "nix-darwin";
+
+const RELEASE = /^\d\d\.\d\d$/;
+
+/** URL for input `need` on (channel, os), or null when the channel is unknown. */
+export function conventionalUrl(need: Need, channel: string, os: Os, config: Config): string | null {
+  const custom = config.channels[channel];
+  if (custom) {
+    if (need === "nixpkgs") return custom.nixpkgs?.[os] ?? null;
+    const u = custom[need];
+    if (u) return u;
+    // Companions of a custom channel: the same defaults a release uses, when we can tell it.
+  }
+  const release = channel === "stable" ? config.stable : RELEASE.test(channel) ? channel : null;
+  if (channel === "unstable") {
+    return {
+      nixpkgs: "github:NixOS/nixpkgs/nixpkgs-unstable",
+      "home-manager": "github:nix-community/home-manager",
+      "nix-darwin": "github:nix-darwin/nix-darwin",
+      "sops-nix": "github:Mic92/sops-nix",
+      disko: "github:nix-community/disko",
+    }[need];
+  }
+  if (release === null) {
+    // sops-nix and disko track nixpkgs through `follows`, so any channel can use their main branch.
+    if (need === "sops-nix") return "github:Mic92/sops-nix";
+    if (need === "disko") return "github:nix-community/disko";
+    return null;
+  }
+  return {
+    nixpkgs:
+      os === "nixos"
+        ? `github:NixOS/nixpkgs/nixos-${release}`
+        : `github:NixOS/nixpkgs/nixpkgs-${release}-darwin`,
+    "home-manager": `github:nix-community/home-manager/release-${release}`,
+    "nix-darwin": `github:nix-darwin/nix-darwin/nix-darwin-${release}`,
+    "sops-nix": "github:Mic92/sops-nix",
+    disko: "github:nix-community/disko",
+  }[need];
+}

@@ -1,0 +1,84 @@
+// The fleet model as the data the runtime library reads (docs/fleet-data.md): explicit, ordered,
+// with Nix paths to files that exist, so the runtime never scans the tree.
+
+import type { Config } from "../config/config.js";
+import type { FleetModel, NamedFiles } from "../model/types.js";
+import type { NixValue } from "../render/nix-value.js";
+import { NixCommented, NixPath } from "../render/nix-value.js";
+import type { InputsPlan } from "./inputs.js";
+import { pairKey } from "./inputs.js";
+
+/** fleet.nix lives in nixverse/, one level below the flake root. */
+const p = (rel: string) => new NixPath(`../${rel}`);
+const paths = (rels: string[]) => rels.map(p);
+const named = (files: NamedFiles): NixValue =>
+  Object.fromEntries(Object.entries(files).map(([k, v]) => [k, paths(v)]));
+
+export const FLEET_DATA_VERSION = 1;
+
+export function fleetData(model: FleetModel, inputs: InputsPlan, config: Config): NixValue {
+  const nodes: Record<string, NixValue> = {};
+  for (const n of Object.values(model.nodes)) {
+    nodes[n.name] = {
+      dir: n.dir,
+      os: n.os.value,
+      channel: n.channel.value,
+      system: n.system?.value ?? null,
+      inputs: pairKey(n.channel.value, n.os.value),
+      parents: n.parents,
+      groups: [...new Set(n.groupNames)],
+      meta: n.metaDefs.map((d) => ({ file: p(d.file), attr: d.attr })),
+      configuration: paths(n.configuration),
+      hardware: paths(n.hardware),
+      diskConfig: paths(n.diskConfig),
+      home: Object.fromEntries(Object.entries(n.home).map(([u, f]) => [u, paths(f)])),
+      secrets: n.secretsFile ? p(n.secretsFile) : null,
+      hostKeyPub: n.hostKeyPub ? p(n.hostKeyPub) : null,
+    };
+  }
+  const groups: Record<string, NixValue> = {};
+  for (const g of Object.values(model.groups)) {
+    groups[g.name] = {
+      dir: g.dir,
+      parents: g.parents,
+      groups: [...new Set(g.groupNames)],
+      children: g.children,
+      descendants: g.descendants,
+      nodes: g.nodes,
+    };
+  }
+  return {
+    version: FLEET_DATA_VERSION,
+    hasPrivate: model.hasPrivate,
+    libInput: new NixCommented(
+      "Whose lib evaluates meta, lib', the secrets file and outputs.",
+      inputs.libInput,
+    ),
+    lib: paths(model.lib),
+    pkgs: new NixCommented(
+      "The winning file per package (private beats public).",
+      Object.fromEntries(Object.entries(model.pkgs).map(([k, v]) => [k, p(v[0]!)])),
+    ),
+    modules: new NixCommented("name → files, public then private; modules/os is in nixos and darwin.", {
+      nixos: named(model.modules.nixos),
+      darwin: named(model.modules.darwin),
+      home: named(model.modules.home),
+      flake: named(model.modules.flake),
+    }),
+    outputs: {
+      flake: named(model.outputs.flake),
+      perSystem: named(model.outputs.perSystem),
+      flakeParts: paths(model.outputs.flakeParts),
+      systems: config.systems,
+    },
+    inputTables: new NixCommented(
+      "(channel, os) → name in inputs' → flake input (-<channel>-<os> > -<channel> > -any).",
+      inputs.tables,
+    ),
+    nodes: new NixCommented(
+      "meta: definitions in Nixverse's order; files: what each node imports, in order.",
+      nodes,
+    ),
+    groups,
+  };
+}

@@ -1,0 +1,83 @@
+// Applies a generation to disk (or, with --check, only compares): the I/O end of `gen`.
+
+import { createTwoFilesPatch } from "diff";
+import { execa } from "execa";
+import type { Result } from "../errors.js";
+import { diag, fail, ok } from "../errors.js";
+import type { GeneratedFiles } from "../render/generated.js";
+import { GENERATED_MARK } from "../render/generated.js";
+import { applyAtomically } from "./atomic.js";
+import { changesBetween, readOwned } from "./existing.js";
+
+export interface WriteOutcome {
+  written: string[];
+  removed: string[];
+  /** flake.nix.bak, when --force replaced a hand-written flake.nix. */
+  backup: string | null;
+  /** Unified diff of what differs (for --check), empty when up to date. */
+  diff: string;
+}
+
+export function isGenerated(content: string): boolean {
+  return content.split("\n").slice(0, 3).some((l) => l.includes(GENERATED_MARK));
+}
+
+export async function commitGeneration(
+  root: string,
+  files: GeneratedFiles,
+  opts: { check: boolean; force: boolean },
+): Promise<Result<WriteOutcome>> {
+  const existing = await readOwned(root);
+  const changes = changesBetween(existing, files);
+  const diff = [...changes.write, ...changes.remove]
+    .sort()
+    .map((rel) =>
+      createTwoFilesPatch(
+        `a/${rel}`,
+        `b/${rel}`,
+        existing.get(rel)?.content ?? "",
+        files.get(rel)?.content ?? "",
+        "",
+        "",
+        { context: 3 },
+      ).replace(/^=+\n/, ""),
+    )
+    .join("");
+  if (opts.check) return ok({ written: [], removed: [], backup: null, diff });
+  if (!changes.write.length && !changes.remove.length) {
+    return ok({ written: [], removed: [], backup: null, diff: "" });
+  }
+
+  const write = new Map(changes.write.map((rel) => [rel, files.get(rel)!]));
+  let backup: string | null = null;
+  const oldFlake = existing.get("flake.nix");
+  if (oldFlake && !isGenerated(oldFlake.content)) {
+    if (!opts.force) {
+      return fail(
+        diag(
+          "flake-handwritten",
+          "flake.nix was not written by nixverse-gen; refusing to overwrite it",
+          { file: "flake.nix", line: 1, column: 1 },
+          "move your inputs to inputs.nix (`nixverse-gen init` does that for a Nixverse flake), or rerun with --force to keep the old file as flake.nix.bak",
+        ),
+      );
+    }
+    backup = "flake.nix.bak";
+    write.set(backup, oldFlake);
+  }
+  await applyAtomically(root, { write, remove: changes.remove });
+  const created = changes.write.filter((rel) => !existing.has(rel));
+  await intentToAdd(root, created);
+  return ok({ written: changes.write, removed: changes.remove, backup, diff });
+}
+
+/**
+ * Flakes in git only see tracked files, so new generated files are `git add -N`'d (as Nixverse does
+ * for the files it creates). Outside a git work tree this does nothing.
+ */
+async function intentToAdd(root: string, rels: string[]): Promise<void> {
+  if (!rels.length) return;
+  const inside = await execa("git", ["rev-parse", "--is-inside-work-tree"], { cwd: root, reject: false });
+  if (inside.exitCode !== 0 || inside.stdout.trim() !== "true") return;
+  await execa("git", ["add", "--intent-to-add", "--", ...rels], { cwd: root, reject: false });
+}
