@@ -1,0 +1,5 @@
+# db runs the stable channel (see group.nix); pkgs-unstable is there for the odd newer package.
+{ pkgs, ... }:
+{
+  services.postgresql.enable = true;
+}

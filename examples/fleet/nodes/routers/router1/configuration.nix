@@ -1,0 +1,3 @@
+{
+  services.kea.dhcp4.enable = true;
+}

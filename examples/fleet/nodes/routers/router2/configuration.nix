@@ -1,0 +1,3 @@
+{
+  services.keepalived.enable = true;
+}

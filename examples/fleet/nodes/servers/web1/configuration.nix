@@ -1,0 +1,3 @@
+{
+  services.nginx.virtualHosts."www.example.org".root = "/srv/www";
+}
