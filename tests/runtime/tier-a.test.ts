@@ -1,0 +1,234 @@
+// Tier A (always): the runtime library parses with Nix 2.8, and its pieces that need no nixpkgs
+// evaluate correctly over a few builtins standing in for `lib`.
+
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { run, runtimeDir, tempDir } from "./support/nix.js";
+
+const runtimeFiles = readdirSync(runtimeDir).filter((f) => f.endsWith(".nix"));
+
+// Just the lib functions inputs.nix, util.nix and entities.nix use, from builtins.
+const miniLib = `{
+  mapAttrs = builtins.mapAttrs;
+  optionalAttrs = c: a: if c then a else { };
+  optionalString = c: s: if c then s else "";
+  isFunction = builtins.isFunction;
+  functionArgs = builtins.functionArgs;
+  genAttrs = names: f: builtins.listToAttrs (map (n: { name = n; value = f n; }) names);
+}`;
+
+async function evalJson(expr: string): Promise<unknown> {
+  const r = await run("nix-instantiate", ["--eval", "--strict", "--json", "-E", expr]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout) as unknown;
+}
+
+async function evalError(expr: string): Promise<string> {
+  const r = await run("nix-instantiate", ["--eval", "--strict", "--json", "-E", expr]);
+  if (r.code === 0) throw new Error(`expected an error, got ${r.stdout}`);
+  return r.stderr;
+}
+
+describe("runtime-nix parses", () => {
+  it("has the entry point and its parts", () => {
+    for (const f of ["default.nix", "meta.nix", "meta-options.nix", "system.nix", "inputs.nix", "entities.nix"]) {
+      expect(runtimeFiles).toContain(f);
+    }
+  });
+  it.each(runtimeFiles)("%s parses with nix-instantiate --parse", async (file) => {
+    const r = await run("nix-instantiate", ["--parse", join(runtimeDir, file)]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+});
+
+describe("input renaming from the generated tables (inputs.nix)", () => {
+  // Inputs with every kind of module set; `self` must vanish.
+  const setup = `
+    let
+      lib = ${miniLib};
+      inputs = {
+        self = { isSelf = true; };
+        nixpkgs-stable-nixos = { lib = "stable-lib"; nixosModules = { n = 1; }; };
+        nixpkgs-unstable = { legacyPackages = { x86_64-linux = "unstable-pkgs"; }; };
+        home-manager-stable = { nixosModules.home-manager = "hm-nixos"; darwinModules.home-manager = "hm-darwin"; homeManagerModules = { hmm = 1; }; homeModules = { hm = 1; }; };
+        nixvim-any = { nixosModules.nixvim = "nv-nixos"; homeModules.nixvim = "nv-home"; packages.x86_64-linux.default = "nv"; };
+        plain = { packages = { }; };
+      };
+      data = {
+        inputTables = {
+          "stable/nixos" = { nixpkgs = "nixpkgs-stable-nixos"; nixpkgs-unstable = "nixpkgs-unstable"; home-manager = "home-manager-stable"; nixvim = "nixvim-any"; };
+          "stable/darwin" = { home-manager = "home-manager-stable"; ghost = "ghost-stable"; };
+        };
+      };
+      r = import ${join(runtimeDir, "inputs.nix")} { inherit lib inputs data; };
+      web = { os = "nixos"; channel = "stable"; inputs = "stable/nixos"; };
+      mac = { os = "darwin"; channel = "stable"; inputs = "stable/darwin"; };
+    in`;
+
+  it("drops self and keeps homeManagerModules only as homeModules (preferred over homeModules)", async () => {
+    const v = await evalJson(`${setup} {
+      names = builtins.attrNames r.raw;
+      hm = r.raw.home-manager-stable.homeModules;
+      hasOld = r.raw.home-manager-stable ? homeManagerModules;
+    }`);
+    expect(v).toEqual({
+      names: ["home-manager-stable", "nixpkgs-stable-nixos", "nixpkgs-unstable", "nixvim-any", "plain"],
+      hm: { hmm: 1 },
+      hasOld: false,
+    });
+  });
+
+  it("inputs' for OS modules: renamed, modules = the os module set, no raw module sets", async () => {
+    const v = await evalJson(`${setup} let o = r.forOs "web" web; d = r.forOs "mac" mac; in {
+      names = builtins.attrNames o;
+      nixvimModules = o.nixvim.modules;
+      nixvimPackages = o.nixvim.packages;
+      hmNixos = o.home-manager.modules;
+      hmDarwin = d.home-manager.modules;
+      leaked = builtins.filter (n: o.nixvim ? \${n}) [ "nixosModules" "darwinModules" "homeModules" ];
+      nixpkgsLib = o.nixpkgs.lib;
+    }`);
+    expect(v).toEqual({
+      names: ["home-manager", "nixpkgs", "nixpkgs-unstable", "nixvim"],
+      nixvimModules: { nixvim: "nv-nixos" },
+      nixvimPackages: { "x86_64-linux": { default: "nv" } },
+      hmNixos: { "home-manager": "hm-nixos" },
+      hmDarwin: { "home-manager": "hm-darwin" },
+      leaked: [],
+      nixpkgsLib: "stable-lib",
+    });
+  });
+
+  it("inputs' for home-manager modules: modules = homeModules", async () => {
+    const v = await evalJson(`${setup} let h = r.forHome "web" web; in {
+      nixvim = h.nixvim.modules;
+      hm = h.home-manager.modules;
+    }`);
+    expect(v).toEqual({ nixvim: { nixvim: "nv-home" }, hm: { hmm: 1 } });
+  });
+
+  it("home inputs' without home modules fail naming the input and the node", async () => {
+    const e = await evalError(`${setup} (r.forHome "web" web).nixpkgs.modules`);
+    expect(e).toContain("the flake input nixpkgs-stable-nixos has no homeModules");
+    expect(e).toContain("node web");
+  });
+
+  it("renamed raw inputs keep their module sets under the renamed name", async () => {
+    const v = await evalJson(`${setup} (r.renamedRaw "web" web).nixvim.nixosModules`);
+    expect(v).toEqual({ nixvim: "nv-nixos" });
+  });
+
+  it("a missing conventional input gives Nixverse's message naming the node", async () => {
+    const e = await evalError(`${setup} r.require "mac" mac (r.forOs "mac" mac) "nixpkgs"`);
+    expect(e).toContain("Missing the flake input nixpkgs-stable-darwin, required by node mac");
+    const u = await evalError(
+      `${setup} r.require "n" { os = "nixos"; channel = "unstable"; } { } "sops-nix"`,
+    );
+    expect(u).toContain("Missing the flake input sops-nix-unstable, required by node n");
+  });
+
+  it("a table entry naming an input flake.nix lacks says to re-run the generator", async () => {
+    const e = await evalError(`${setup} (r.forOs "mac" mac).ghost`);
+    expect(e).toContain("node mac expects the flake input ghost-stable (as ghost)");
+    expect(e).toContain("re-run nixverse-gen");
+  });
+});
+
+describe("the nodes argument (entities.nix)", () => {
+  const setup = `
+    let
+      lib = ${miniLib};
+      data = {
+        nodes = {
+          n1 = { dir = "nodes/n1"; parents = [ "a" "b" ]; groups = [ "top" "a" "b" ]; };
+          n2 = { dir = "nodes/b/n2"; parents = [ "b" ]; groups = [ "top" "b" ]; };
+        };
+        groups = {
+          top = { dir = "nodes/top"; parents = [ ]; groups = [ ]; children = [ "a" "b" ]; descendants = [ "a" "b" "n1" "n1" "n2" ]; nodes = [ "n1" "n2" ]; };
+          a = { dir = "nodes/a"; parents = [ "top" ]; groups = [ "top" ]; children = [ "n1" ]; descendants = [ "n1" ]; nodes = [ "n1" ]; };
+          b = { dir = "nodes/b"; parents = [ "top" ]; groups = [ "top" ]; children = [ "n1" "n2" ]; descendants = [ "n1" "n2" ]; nodes = [ "n1" "n2" ]; };
+        };
+      };
+      metas = {
+        n1 = { os = "nixos"; channel = "unstable"; custom = 7; };
+        n2 = throw "n2's meta must not be evaluated";
+      };
+      systems = {
+        n1 = { config.answer = 42; };
+        n2 = throw "n2's system must not be evaluated";
+      };
+      e = import ${join(runtimeDir, "entities.nix")} { inherit lib data metas systems; flakePath = /flake; };
+      nodes = e.forNode "n1";
+    in`;
+
+  it("exposes the read-only attributes of nodes and groups, and current", async () => {
+    const v = await evalJson(`${setup} {
+      current = { inherit (nodes.current) name type path privatePath os channel custom; };
+      parents = builtins.attrNames nodes.n1.parents;
+      groups = builtins.attrNames nodes.n1.groups;
+      config = nodes.current.config.answer;
+      group = { inherit (nodes.b) name type path; };
+      children = builtins.attrNames nodes.top.children;
+      descendants = builtins.attrNames nodes.top.descendants;
+      groupNodes = builtins.attrNames nodes.top.nodes;
+      viaGroup = nodes.a.nodes.n1.custom;
+      globalHasCurrent = e.all ? current;
+    }`);
+    expect(v).toEqual({
+      current: {
+        name: "n1",
+        type: "node",
+        path: "/flake/nodes/n1",
+        privatePath: "/flake/private/nodes/n1",
+        os: "nixos",
+        channel: "unstable",
+        custom: 7,
+      },
+      parents: ["a", "b"],
+      groups: ["a", "b", "top"],
+      config: 42,
+      group: { name: "b", type: "group", path: "/flake/nodes/b" },
+      children: ["a", "b"],
+      descendants: ["a", "b", "n1", "n2"],
+      groupNodes: ["n1", "n2"],
+      viaGroup: 7,
+      globalHasCurrent: false,
+    });
+  });
+
+  it("reading one node never evaluates another's meta or system", async () => {
+    // n2 is reachable through groups; only its name as a key is needed.
+    const v = await evalJson(`${setup} builtins.attrNames nodes.b.children`);
+    expect(v).toEqual(["n1", "n2"]);
+    const e = await evalError(`${setup} nodes.n2.name`);
+    expect(e).toContain("n2's meta must not be evaluated");
+  });
+});
+
+describe("meta definition calls (util.nix)", () => {
+  const util = `(import ${join(runtimeDir, "util.nix")} { lib = ${miniLib}; })`;
+  it("passes only the formals a function declares, everything to a bare lambda", async () => {
+    const v = await evalJson(`let u = ${util}; args = { lib = 1; "lib'" = 2; inputs = 3; "inputs'" = 4; nodes = 5; }; in {
+      exact = u.callWith args ({ lib, lib', inputs, nodes }: lib + lib' + inputs + nodes);
+      ellipsis = u.callWith args ({ inputs', ... }: inputs');
+      bare = u.callWith args (a: builtins.attrNames a);
+      value = u.callWith args { x = 1; };
+    }`);
+    expect(v).toEqual({ exact: 11, ellipsis: 4, bare: ["inputs", "inputs'", "lib", "lib'", "nodes"], value: { x: 1 } });
+  });
+  it("a function asking for config fails like Nixverse (config is not a meta argument)", async () => {
+    const e = await evalError(`let u = ${util}; in u.callWith { lib = 1; } ({ config, ... }: config)`);
+    expect(e).toContain("called without required argument 'config'");
+  });
+  it("names definitions file#attr, and node files alone", async () => {
+    const dir = tempDir("loc");
+    writeFileSync(join(dir, "group.nix"), "{ }");
+    const v = await evalJson(`let u = ${util}; in [
+      (u.defLocation { file = ${dir}/group.nix; attr = "common"; })
+      (u.defLocation { file = ${dir}/group.nix; attr = null; })
+    ]`);
+    expect(v).toEqual([`${dir}/group.nix#common`, `${dir}/group.nix`]);
+  });
+});
