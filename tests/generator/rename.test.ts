@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { renameInput, renameTable, conventionalName } from "../../generator/plan/rename.js";
+
+describe("input renaming (NIXVERSE-REFERENCE §4)", () => {
+  // The reference's documented table, row by row.
+  it.each([
+    ["nixvim-unstable", "darwin", "unstable", "nixvim"],
+    ["nixvim-unstable", "nixos", "foo", "nixvim-unstable"],
+    ["nixvim-unstable-darwin", "nixos", "unstable", null],
+    ["nixvim-unstable-nixos", "nixos", "unstable", "nixvim"],
+    ["nixvim-foo-nixos", "nixos", "foo", "nixvim"],
+    ["nixvim-foo", "darwin", "foo", "nixvim"],
+    ["nixvim-any", "nixos", "foo", "nixvim"],
+    ["nixvim", "darwin", "foo", null],
+  ] as const)("%s on %s/%s → %s", (input, os, channel, exposed) => {
+    expect(renameInput(input, channel, os)?.exposed ?? null).toBe(exposed);
+  });
+
+  it("-unstable-<os> inputs are exposed as <p>-unstable on other channels", () => {
+    expect(renameInput("nixpkgs-unstable-nixos", "stable", "nixos")?.exposed).toBe("nixpkgs-unstable");
+    expect(renameInput("nixpkgs-unstable-darwin", "stable", "nixos")).toBeNull();
+  });
+
+  it("uses explicit precedence, not alphabetical order, on collisions", () => {
+    // Nixverse would let x-any beat x-aardvark because "any" sorts after "aardvark".
+    expect(renameTable(["x-aardvark", "x-any"], "aardvark", "nixos")).toEqual({ x: "x-aardvark" });
+    expect(renameTable(["x-any", "x-stable", "x-stable-nixos"], "stable", "nixos")).toEqual({
+      x: "x-stable-nixos",
+    });
+    expect(renameTable(["x-any", "x-stable", "x-stable-darwin"], "stable", "nixos")).toEqual({ x: "x-stable" });
+    expect(
+      renameTable(["nixpkgs-unstable", "nixpkgs-unstable-nixos", "nixpkgs-stable-nixos"], "stable", "nixos"),
+    ).toEqual({ nixpkgs: "nixpkgs-stable-nixos", "nixpkgs-unstable": "nixpkgs-unstable-nixos" });
+  });
+
+  it("never exposes self and never strips a suffix down to nothing", () => {
+    expect(renameTable(["self", "-unstable", "any"], "unstable", "nixos")).toEqual({});
+  });
+
+  it("names conventional inputs as SPEC §2 says", () => {
+    expect(conventionalName("nixpkgs", "unstable", "darwin")).toBe("nixpkgs-unstable");
+    expect(conventionalName("home-manager", "stable", "nixos")).toBe("home-manager-stable-nixos");
+  });
+});
