@@ -1,0 +1,75 @@
+import { DiagnosticError } from "../../errors.js";
+import { locateRunner, runRunner, runnerEnv } from "../../run/runner.js";
+import type { CliContext, Command } from "../command.js";
+import { UsageError } from "../command.js";
+import { findFlakeDir } from "../flake-dir.js";
+
+const help = `Usage: nixverse-gen node <deploy|build|install> [options] <node-or-group>...
+
+Runs the fleet's generated runner (nixverse/run.sh): exactly what \`nix run . -- node …\` does.
+Names are nodes or groups (a group means every node under it). The plan comes from one
+evaluation of the flake; nodes run in parallel, every output line is prefixed with its node,
+the full output is in build/logs/<node>.log, and a summary table (node, action, result,
+seconds) ends the run. Exit status 1 if any node failed; a failing node never stops the others;
+Ctrl-C stops every running node and prints the summary so far. When the fleet has a Makefile
+(or private/Makefile), \`make nodes/<node>...\` runs first.
+
+Subcommands:
+  deploy    nixos-rebuild switch / darwin-rebuild switch; the host key and fs/ files
+            (secrets/fs decrypted with the node key) reach the host before activation
+  build     one \`nix build --no-link\` of the selected nodes' system closures
+  install   nixos-anywhere with disko, --generate-hardware-config into the node's directory,
+            --extra-files with the host key and fs/ files (erases the target's disks)
+
+Options:
+  -p, --parallel N   at most N nodes at a time (a positive integer, default 10)
+  -n, --dry-run      deploy: only build (nixos-rebuild build / darwin-rebuild build)
+      --ephemeral    deploy: activate without a boot entry (nixos-rebuild test; NixOS only)
+      --reboot       deploy: nixos-rebuild boot, reboot, wait until SSH answers (NixOS only)
+      --show-plan    print every command of the plan and stop
+      --flake DIR    the fleet (default: $FLAKE, else the nearest parent with flake.nix)
+  -h, --help         show this help
+
+Examples:
+  npx nixverse-gen node deploy web            # every node of the group web
+  npx nixverse-gen node deploy --dry-run db
+  npx nixverse-gen node build -p 4 servers
+  npx nixverse-gen node install db1
+`;
+
+/** Takes `--flake DIR` / `--flake=DIR` out of the runner's arguments. */
+export function splitFlakeOption(args: string[]): { flake: string | undefined; rest: string[] } {
+  const rest: string[] = [];
+  let flake: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === "--") {
+      rest.push(...args.slice(i));
+      break;
+    }
+    if (a === "--flake") {
+      const v = args[i + 1];
+      if (v === undefined) throw new UsageError("--flake needs a directory");
+      flake = v;
+      i++;
+    } else if (a.startsWith("--flake=")) {
+      flake = a.slice("--flake=".length);
+    } else {
+      rest.push(a);
+    }
+  }
+  return { flake, rest };
+}
+
+export const node: Command = {
+  name: "node",
+  summary: "deploy, build or install nodes (the same as `nix run . -- node …`)",
+  help,
+  async run(args: string[], ctx: CliContext): Promise<number> {
+    const { flake, rest } = splitFlakeOption(args);
+    const flakeDir = findFlakeDir(ctx.cwd, flake, ctx.env);
+    const script = locateRunner(flakeDir);
+    if (!script.ok) throw new DiagnosticError(script.errors);
+    return runRunner(script.value, ["node", ...rest], runnerEnv(flakeDir, ctx.env), ctx.cwd);
+  },
+};
