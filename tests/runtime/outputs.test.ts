@@ -2,6 +2,7 @@
 // outputs/perSystem (Nixverse HEAD's merge rules), the b1b80d5 flake-parts outputs.nix, reserved
 // names, and apps.
 
+import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { handFlake, type FleetData } from "./support/fixture.js";
 import { flakeError, flakeValue, tierBMissing } from "./support/nix.js";
@@ -123,5 +124,43 @@ describe.skipIf(missing !== null)("output errors (tier B)", () => {
     expect(await flakeError(dir, "apps.x86_64-linux")).toContain(
       "App `x86_64-linux.default` is defined by nixverse and `outputs/perSystem/apps.nix`",
     );
+  });
+});
+
+describe.skipIf(missing !== null)("flake-parts outputs.nix (tier B, real flake-parts)", () => {
+  const src = `${process.env.NIX_INPUTS_DIR}/nixverse/tests/testUserOutputs`;
+  const flake = (name: string, tree: Record<string, string>, files: string[]) =>
+    handFlake(name, src, tree, ["nixpkgs-unstable", "flake-parts"], {
+      inputTables: {},
+      nodes: {},
+      outputs: { flakeParts: files },
+    });
+
+  it("evaluates the module with systems defaulting to flake-exposed, pkgs from the lib input", async () => {
+    const dir = flake("parts", {}, ["outputs/default.nix"]);
+    expect(await flakeValue(dir, "template")).toBe(1);
+    const lp = (await flakeValue(dir, "legacyPackages")) as Record<string, unknown>;
+    expect(lp["x86_64-linux"]).toEqual({ foo: true, bar: true });
+    expect(lp["aarch64-darwin"]).toEqual({ bar: true });
+    // flake-parts' own (empty) per-system apps merge with nixverse's.
+    expect(await flakeValue(dir, "apps.x86_64-linux", "builtins.attrNames")).toEqual(["default", "nixverse"]);
+  });
+
+  it("module args: nodes, lib', getPkgs', *Modules'; a reserved output is refused", async () => {
+    const dir = flake(
+      "parts-args",
+      {
+        "outputs.nix": `{ lib, lib', nodes, nixosModules', homeModules', getPkgs', ... }: {
+          systems = [ "x86_64-linux" ];
+          flake.probe = { libP = lib'; nodes = builtins.attrNames nodes; mods = builtins.attrNames nixosModules'; };
+        }`,
+        "outputs/default.nix": `{ flake.lib = { x = 1; }; }`,
+      },
+      ["outputs.nix"],
+    );
+    expect(await flakeValue(dir, "probe")).toEqual({ libP: {}, nodes: [], mods: [] });
+    const bad = flake("parts-reserved", {}, ["outputs/default.nix", "outputs.nix"]);
+    writeFileSync(`${bad}/outputs.nix`, "{ flake.lib = { x = 1; }; }");
+    expect(await flakeError(bad, "template")).toContain("Do not specify the lib flake output, it is generated automatically");
   });
 });
