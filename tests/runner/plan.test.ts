@@ -1,0 +1,304 @@
+// runtime-nix/plan.nix evaluated by Nix 2.8 over hand-written fleet data and meta: name
+// resolution and the exact argv/env of every command for each meta combination (SPEC §7,
+// NIXVERSE-REFERENCE §7.3 and §12 "Deploy"/"Install").
+
+import { describe, expect, it } from "vitest";
+import { evalPlan, hasNix, type Meta, type PlanData, type PlanRequest } from "./support.js";
+
+const nix = hasNix();
+if (!nix) console.log("SKIPPED: plan.nix tests: nix-instantiate is not installed");
+
+const F = "/src/fleet";
+
+const data: PlanData = {
+  hasPrivate: false,
+  nodes: {
+    web1: { dir: "nodes/web/web1", os: "nixos", groups: ["web", "servers"] },
+    web2: { dir: "nodes/web/web2", os: "nixos", groups: ["web", "servers"], diskConfig: ["disk-config.nix"] },
+    db: { dir: "nodes/db", os: "nixos", groups: ["servers"], diskConfig: ["disk-config.nix"] },
+    mac: { dir: "nodes/mac", os: "darwin" },
+    mini: { dir: "nodes/mini", os: "darwin" },
+    lap: { dir: "nodes/lap", os: "nixos" },
+  },
+  groups: {
+    web: { dir: "nodes/web", nodes: ["web1", "web2"], descendants: ["web2", "web1"] },
+    servers: { dir: "nodes/servers", nodes: ["db", "web1", "web2"], descendants: ["web", "db", "web1", "web2"] },
+  },
+};
+
+const meta: Meta = {
+  web1: {
+    os: "nixos",
+    deploy: {
+      targetHost: "root@10.0.0.1",
+      buildOnRemote: true,
+      useSubstitutes: true,
+      useRemoteSudo: true,
+      sshOpts: ["Port=2222", "StrictHostKeyChecking=no"],
+    },
+    install: { targetHost: null, buildOnRemote: true, useSubstitutes: true, sshOpts: ["Port=2222"] },
+  },
+  web2: {
+    os: "nixos",
+    deploy: { targetHost: "web2.lan", buildOnRemote: false, useSubstitutes: false, useRemoteSudo: false, sshOpts: [] },
+    install: { targetHost: "root@192.168.1.9", buildOnRemote: false, useSubstitutes: false, sshOpts: ["User=root", "ProxyJump=jump host"] },
+  },
+  db: {
+    os: "nixos",
+    deploy: { targetHost: null, buildOnRemote: true, useSubstitutes: true, useRemoteSudo: false, sshOpts: [] },
+    install: { targetHost: "root@db", buildOnRemote: false, useSubstitutes: true, sshOpts: [] },
+  },
+  mac: {
+    os: "darwin",
+    deploy: { targetHost: null, buildOnRemote: false, useSubstitutes: false, useRemoteSudo: false, sshOpts: [] },
+    install: { targetHost: null, buildOnRemote: false, useSubstitutes: false, sshOpts: [] },
+  },
+  mini: {
+    os: "darwin",
+    deploy: { targetHost: "admin@mini", buildOnRemote: false, useSubstitutes: false, useRemoteSudo: true, sshOpts: ["Port=22"] },
+    install: { targetHost: "admin@mini", buildOnRemote: false, useSubstitutes: false, sshOpts: [] },
+  },
+  lap: {
+    os: "nixos",
+    deploy: { targetHost: null, buildOnRemote: false, useSubstitutes: false, useRemoteSudo: false, sshOpts: [] },
+    install: { targetHost: null, buildOnRemote: false, useSubstitutes: false, sshOpts: [] },
+  },
+};
+
+function plan(req: Omit<PlanRequest, "flakeDir"> & { flakeDir?: string }, m: Meta = meta, d: PlanData = data) {
+  const r = evalPlan(d, m, { flakeDir: F, ...req });
+  if (!r.ok) throw new Error(r.error);
+  return r.plan;
+}
+function job(p: any, node: string) {
+  return p.jobs.find((j: any) => j.node === node);
+}
+function runSteps(p: any, node: string) {
+  return job(p, node).steps.filter((s: any) => s.kind === "run");
+}
+
+describe.skipIf(!nix)("plan.nix: names", () => {
+  it("expands groups to their nodes, sorted and unique", () => {
+    expect(plan({ action: "build", names: ["servers", "web", "mac", "db"] }).nodes).toEqual([
+      "db",
+      "mac",
+      "web1",
+      "web2",
+    ]);
+  });
+  it("rejects an unknown name with `Unknown node <x>`", () => {
+    const r = evalPlan(data, meta, { action: "build", names: ["web1", "nope"], flakeDir: F });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toContain("Unknown node nope");
+  });
+  it("refuses two local nodes in one deploy, but allows them for --dry-run and build", () => {
+    const r = evalPlan(data, meta, { action: "deploy", names: ["db", "lap"], flakeDir: F });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toContain("Deploying multiple local nodes in parallel is not allowed");
+    expect(plan({ action: "deploy", mode: "build", names: ["db", "lap"] }).nodes).toEqual(["db", "lap"]);
+    expect(plan({ action: "build", names: ["db", "lap"] }).nodes).toEqual(["db", "lap"]);
+  });
+  it("targets the resolved nodes for the user Makefile and declares every node and group", () => {
+    const p = plan({ action: "build", names: ["web"] });
+    expect(p.makeTargets).toEqual(["nodes/web1", "nodes/web2"]);
+    expect(p.userMk).toContain("# node web1\n.PHONY: nodes/web1\nnode_web1_os := nixos\nnode_web1_channel := unstable\n");
+    expect(p.userMk).toContain("node_mac_os := darwin\n");
+    expect(p.userMk).toContain(
+      "# group servers\n.PHONY: nodes/servers\nnodes/servers: nodes/db nodes/web nodes/web1 nodes/web2\ngroup_servers_nodes := db web1 web2\n",
+    );
+  });
+});
+
+describe.skipIf(!nix)("plan.nix: deploy argv", () => {
+  it("nixos with every deploy option", () => {
+    const p = plan({ action: "deploy", names: ["web1"] });
+    const [s] = runSteps(p, "web1");
+    expect(s.argv).toEqual([
+      "nixos-rebuild",
+      "switch",
+      "--flake",
+      `${F}#web1`,
+      "--target-host",
+      "root@10.0.0.1",
+      "--build-host",
+      "root@10.0.0.1",
+      "--use-substitutes",
+      "--use-remote-sudo",
+    ]);
+    expect(s.env).toEqual({ NIX_SSHOPTS: "-o Port=2222 -o StrictHostKeyChecking=no" });
+    // host files go first, over ssh with the same options, with sudo like the activation
+    expect(job(p, "web1").steps[0]).toMatchObject({
+      kind: "hostFiles",
+      argv: ["ssh", "-o", "Port=2222", "-o", "StrictHostKeyChecking=no", "root@10.0.0.1"],
+      sudo: true,
+    });
+  });
+  it("nixos with no options, and the flake ref when it differs from the dir", () => {
+    const p = plan({ action: "deploy", names: ["web2"], flakeRef: `path:${F}` });
+    expect(runSteps(p, "web2")[0].argv).toEqual([
+      "nixos-rebuild",
+      "switch",
+      "--flake",
+      `path:${F}#web2`,
+      "--target-host",
+      "web2.lan",
+    ]);
+    expect(runSteps(p, "web2")[0].env).toEqual({ NIX_SSHOPTS: "" });
+  });
+  it("local nixos: no host flags even with buildOnRemote/useSubstitutes; host files copied locally", () => {
+    const p = plan({ action: "deploy", names: ["db"] });
+    expect(runSteps(p, "db")[0].argv).toEqual(["nixos-rebuild", "switch", "--flake", `${F}#db`]);
+    expect(job(p, "db").steps[0]).toMatchObject({ kind: "hostFiles", argv: [], root: true });
+  });
+  it("--dry-run builds, copies nothing", () => {
+    const p = plan({ action: "deploy", mode: "build", names: ["web1", "mac"] });
+    expect(runSteps(p, "web1")[0].argv.slice(0, 2)).toEqual(["nixos-rebuild", "build"]);
+    expect(job(p, "web1").steps.map((s: any) => s.kind)).toEqual(["run"]);
+    expect(job(p, "web1").hostFiles).toBeNull();
+    expect(job(p, "mac").steps).toEqual([
+      { kind: "run", argv: ["darwin-rebuild", "build", "--flake", `${F}#mac`], env: {}, root: false },
+    ]);
+  });
+  it("--ephemeral tests; darwin nodes get an error of their own", () => {
+    const p = plan({ action: "deploy", mode: "test", names: ["web2", "mac"] });
+    expect(runSteps(p, "web2")[0].argv.slice(0, 2)).toEqual(["nixos-rebuild", "test"]);
+    expect(job(p, "mac").error).toContain("--ephemeral is only supported for NixOS nodes");
+    expect(job(p, "mac").steps).toEqual([]);
+  });
+  it("--reboot: boot, then reboot over ssh and wait with a bounded timeout", () => {
+    const p = plan({ action: "deploy", mode: "reboot", names: ["web1"], rebootTimeout: 120 });
+    expect(job(p, "web1").steps.map((s: any) => s.kind)).toEqual(["hostFiles", "run", "reboot"]);
+    expect(runSteps(p, "web1")[0].argv.slice(0, 2)).toEqual(["nixos-rebuild", "boot"]);
+    expect(job(p, "web1").steps[2]).toMatchObject({
+      argv: ["ssh", "-o", "Port=2222", "-o", "StrictHostKeyChecking=no", "root@10.0.0.1"],
+      sudo: true,
+      timeout: 120,
+    });
+    const local = plan({ action: "deploy", mode: "reboot", names: ["lap"] });
+    expect(job(local, "lap").steps.at(-1)).toMatchObject({ kind: "run", argv: ["reboot"], root: true });
+  });
+  it("local darwin: darwin-rebuild switch as root", () => {
+    const p = plan({ action: "deploy", names: ["mac"] });
+    expect(runSteps(p, "mac")).toEqual([
+      { kind: "run", argv: ["darwin-rebuild", "switch", "--flake", `${F}#mac`], env: {}, root: true },
+    ]);
+  });
+  it("remote darwin: flake archived to the host, darwin-rebuild run there over ssh", () => {
+    const p = plan({ action: "deploy", names: ["mini"] });
+    const steps = job(p, "mini").steps;
+    expect(steps.map((s: any) => s.kind)).toEqual(["hostFiles", "archive", "run"]);
+    expect(steps[1].argv).toEqual(["nix", "flake", "archive", "--json", "--to", "ssh://admin@mini", F]);
+    expect(steps[1].env).toEqual({ NIX_SSHOPTS: "-o Port=22" });
+    expect(steps[2].argv).toEqual([
+      "ssh",
+      "-o",
+      "Port=22",
+      "admin@mini",
+      "sudo",
+      "darwin-rebuild",
+      "switch",
+      "--flake",
+      "@source@#mini",
+    ]);
+  });
+  it("quotes an ssh option with spaces in NIX_SSHOPTS", () => {
+    const m = { ...meta, web2: { ...(meta.web2 as object), deploy: { targetHost: "h", sshOpts: ["ProxyCommand=ssh -W %h:%p j"] } } };
+    const p = plan({ action: "deploy", names: ["web2"] }, m);
+    expect(runSteps(p, "web2")[0].env.NIX_SSHOPTS).toBe("-o 'ProxyCommand=ssh -W %h:%p j'");
+  });
+});
+
+describe.skipIf(!nix)("plan.nix: build and install", () => {
+  it("build: all toplevels in one nix build", () => {
+    const p = plan({ action: "build", names: ["web", "mac"] });
+    expect(p.build.argv).toEqual([
+      "nix",
+      "build",
+      "--no-link",
+      "--keep-going",
+      `${F}#darwinConfigurations.mac.system`,
+      `${F}#nixosConfigurations.web1.config.system.build.toplevel`,
+      `${F}#nixosConfigurations.web2.config.system.build.toplevel`,
+    ]);
+    expect(p.jobs.every((j: any) => j.steps.length === 0)).toBe(true);
+  });
+  it("install: nixos-anywhere with hardware config, build-on, substitutes, extra files, ssh options", () => {
+    const p = plan({ action: "install", names: ["web2", "db"] });
+    expect(runSteps(p, "web2")[0].argv).toEqual([
+      "nixos-anywhere",
+      "--flake",
+      `${F}#web2`,
+      "--generate-hardware-config",
+      "nixos-generate-config",
+      `${F}/nodes/web/web2/hardware-configuration.nix`,
+      "--build-on",
+      "local",
+      "--no-substitute-on-destination",
+      "@extraFiles@",
+      "--ssh-option",
+      "User=root",
+      "--ssh-option",
+      "ProxyJump=jump host",
+      "root@192.168.1.9",
+    ]);
+    expect(runSteps(p, "db")[0].argv).toEqual([
+      "nixos-anywhere",
+      "--flake",
+      `${F}#db`,
+      "--generate-hardware-config",
+      "nixos-generate-config",
+      `${F}/nodes/db/hardware-configuration.nix`,
+      "--build-on",
+      "local",
+      "@extraFiles@",
+      "root@db",
+    ]);
+    expect(job(p, "db").steps[1]).toMatchObject({ kind: "gitAdd", argv: [`${F}/nodes/db/hardware-configuration.nix`] });
+  });
+  it("install errors: darwin, no disk-config, no target host (per node, others still planned)", () => {
+    const p = plan({ action: "install", names: ["mac", "web1", "lap", "db"] });
+    expect(job(p, "mac").error).toContain("Deploy to the darwin node mac directly");
+    expect(job(p, "web1").error).toBe(
+      "Missing disk-config.nix for node web1: nixos-anywhere needs a disko configuration in nodes/web/web1/disk-config.nix",
+    );
+    const d = { ...data, nodes: { ...data.nodes, lap: { dir: "nodes/lap", os: "nixos" as const, diskConfig: ["d.nix"] } } };
+    expect(job(plan({ action: "install", names: ["lap"] }, meta, d), "lap").error).toContain(
+      "Missing meta configuration install.targetHost for node lap",
+    );
+    expect(job(p, "db").error).toBeNull();
+  });
+  it("install.buildOnRemote → --build-on remote; install.targetHost defaults to deploy.targetHost", () => {
+    const m = {
+      ...meta,
+      web2: { os: "nixos", deploy: { targetHost: "root@web2" }, install: { buildOnRemote: true, useSubstitutes: true } },
+    };
+    const argv = runSteps(plan({ action: "install", names: ["web2"] }, m), "web2")[0].argv;
+    expect(argv.slice(6, 8)).toEqual(["--build-on", "remote"]);
+    expect(argv).not.toContain("--no-substitute-on-destination");
+    expect(argv.at(-1)).toBe("root@web2");
+  });
+});
+
+describe.skipIf(!nix)("plan.nix: host file sources", () => {
+  it("node dir first, then group commons sorted; private secret > secret > private plain > plain", () => {
+    const p = plan({ action: "deploy", names: ["web1"] }, meta, { ...data, hasPrivate: true });
+    expect(job(p, "web1").hostFiles.sources.map((s: any) => `${s.secret ? "S" : "P"} ${s.dir}`)).toEqual([
+      "S private/nodes/web/web1/secrets/fs",
+      "S nodes/web/web1/secrets/fs",
+      "P private/nodes/web/web1/fs",
+      "P nodes/web/web1/fs",
+      "S private/nodes/servers/common/secrets/fs",
+      "S nodes/servers/common/secrets/fs",
+      "P private/nodes/servers/common/fs",
+      "P nodes/servers/common/fs",
+      "S private/nodes/web/common/secrets/fs",
+      "S nodes/web/common/secrets/fs",
+      "P private/nodes/web/common/fs",
+      "P nodes/web/common/fs",
+    ]);
+    expect(job(p, "web1").hostFiles.hostKey).toEqual([
+      "private/nodes/web/web1/secrets/fs/etc/ssh/ssh_host_ed25519_key",
+      "nodes/web/web1/secrets/fs/etc/ssh/ssh_host_ed25519_key",
+    ]);
+  });
+});

@@ -1,0 +1,160 @@
+// Shared helpers for the runner tests: render nixverse/run.sh from its template, evaluate
+// runtime-nix/plan.nix over hand-written data with Nix 2.8, and put stand-in tools on PATH.
+
+import Handlebars from "handlebars";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+export const planNix = path.join(repoRoot, "runtime-nix", "plan.nix");
+export const standinScript = path.join(repoRoot, "tests", "runner", "fixtures", "standin.sh");
+
+export const nixEnv = {
+  ...process.env,
+  NIX_CONFIG: "experimental-features = nix-command flakes\nsubstituters =\nconnect-timeout = 1",
+};
+
+export function tmpDir(prefix = "nixverse-runner-"): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Renders templates/run.sh.hbs exactly as the generator does and writes it (mode 0755). */
+export function renderRunner(dir: string): string {
+  const tpl = Handlebars.compile(readFileSync(path.join(repoRoot, "templates", "run.sh.hbs"), "utf8"), {
+    noEscape: true,
+    strict: true,
+  });
+  const file = path.join(dir, "run.sh");
+  writeFileSync(file, tpl({ version: "0.0.0-test" }));
+  chmodSync(file, 0o755);
+  return file;
+}
+
+export interface NodeData {
+  dir: string;
+  os: "nixos" | "darwin";
+  channel?: string;
+  groups?: string[];
+  diskConfig?: string[];
+}
+export interface PlanData {
+  hasPrivate?: boolean;
+  nodes: Record<string, NodeData>;
+  groups?: Record<string, { dir: string; nodes: string[]; descendants?: string[] }>;
+}
+export type Meta = Record<string, unknown>;
+export interface PlanRequest {
+  action: string;
+  names: string[];
+  flakeDir: string;
+  flakeRef?: string;
+  mode?: string | null;
+  rebootTimeout?: number;
+}
+
+function planExpr(dir: string, data: PlanData, meta: Meta, req: PlanRequest, attr: string): string {
+  const full: PlanData = {
+    ...data,
+    nodes: Object.fromEntries(
+      Object.entries(data.nodes).map(([n, d]) => [n, { channel: "unstable", groups: [], diskConfig: [], ...d }]),
+    ),
+  };
+  writeFileSync(path.join(dir, "data.json"), JSON.stringify(full));
+  writeFileSync(path.join(dir, "meta.json"), JSON.stringify(meta));
+  writeFileSync(path.join(dir, "req.json"), JSON.stringify(req));
+  return `(import ${planNix} {
+    data = builtins.fromJSON (builtins.readFile ${dir}/data.json);
+    meta = builtins.fromJSON (builtins.readFile ${dir}/meta.json);
+  } (builtins.fromJSON (builtins.readFile ${dir}/req.json)))${attr}`;
+}
+
+/** The plan as JSON (without its shell rendering), or the evaluation error text. */
+export function evalPlan(
+  data: PlanData,
+  meta: Meta,
+  req: PlanRequest,
+): { ok: true; plan: any } | { ok: false; error: string } {
+  const dir = tmpDir("nixverse-plan-");
+  const expr = `removeAttrs ${planExpr(dir, data, meta, req, "")} [ "shell" ]`;
+  const r = spawnSync("nix-instantiate", ["--eval", "--strict", "--json", "--expr", expr], {
+    encoding: "utf8",
+    env: nixEnv,
+  });
+  if (r.status !== 0) return { ok: false, error: r.stderr };
+  return { ok: true, plan: JSON.parse(r.stdout) };
+}
+
+/** Writes the plan's bash rendering to a file for NIXVERSE_PLAN_FILE and returns its path. */
+export function writePlanFile(data: PlanData, meta: Meta, req: PlanRequest): string {
+  const dir = tmpDir("nixverse-plan-");
+  const out = execFileSync("nix", ["eval", "--raw", "--expr", planExpr(dir, data, meta, req, ".shell")], {
+    encoding: "utf8",
+    env: nixEnv,
+  });
+  const file = path.join(dir, "plan.sh");
+  writeFileSync(file, out);
+  return file;
+}
+
+/** A bin/ dir with the stand-in linked under each tool name. */
+export function standinBin(dir: string, tools: string[]): string {
+  const bin = path.join(dir, "bin");
+  mkdirSync(bin, { recursive: true });
+  for (const t of tools) {
+    const p = path.join(bin, t);
+    if (!existsSync(p)) symlinkSync(standinScript, p);
+  }
+  return bin;
+}
+
+export interface Call {
+  tool: string;
+  start: number;
+  end: number;
+  status: number;
+  sshopts: string;
+  argv: string[];
+}
+
+/** Calls recorded by the stand-in, in start order. */
+export function readCalls(log: string): Call[] {
+  if (!existsSync(log)) return [];
+  return readFileSync(log, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => {
+      const [tool, start, end, status, sshopts, args] = l.split("\t");
+      return {
+        tool: tool as string,
+        start: Number(start),
+        end: Number(end),
+        status: Number(status),
+        sshopts: sshopts as string,
+        argv: args ? args.split("\x1f") : [],
+      };
+    })
+    .sort((a, b) => a.start - b.start);
+}
+
+/** The most calls running at the same instant. */
+export function maxOverlap(calls: Call[]): number {
+  const events = calls.flatMap((c) => [
+    { t: c.start, d: 1 },
+    { t: c.end, d: -1 },
+  ]);
+  events.sort((a, b) => a.t - b.t || a.d - b.d);
+  let cur = 0;
+  let max = 0;
+  for (const e of events) {
+    cur += e.d;
+    max = Math.max(max, cur);
+  }
+  return max;
+}
+
+export function hasNix(): boolean {
+  return spawnSync("nix-instantiate", ["--version"]).status === 0;
+}
