@@ -32,6 +32,7 @@ const featuresTree = {
       system = "x86_64-linux";
       deploy.targetHost = "root@web";
       greeting = lib'.greet nodes.current.name;
+      fromConfig = nodes.current.config.networking.hostName;
       rawInputs = builtins.attrNames inputs;
       renamed = builtins.attrNames inputs';
     };
@@ -144,6 +145,7 @@ describe.skipIf(missing !== null)("runtime over hand-written fleet data (tier B)
       system: "x86_64-linux",
       role: "server",
       greeting: "hi web 43",
+      fromConfig: "web",
       deploy: { targetHost: "root@web", buildOnRemote: false, useSubstitutes: false, sshOpts: [] },
       // SPEC §3: install.targetHost defaults to deploy.targetHost.
       install: { targetHost: "root@web", buildOnRemote: false },
