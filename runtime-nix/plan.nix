@@ -82,14 +82,14 @@ let
       deploy = {
         targetHost = deployHost;
         buildOnRemote = d.buildOnRemote or false;
-        useSubstitutes = d.useSubstitutes or true;
+        useSubstitutes = d.useSubstitutes or false;
         useRemoteSudo = d.useRemoteSudo or false;
         sshOpts = deploySshOpts;
       };
       install = {
         targetHost = i.targetHost or deployHost;
         buildOnRemote = i.buildOnRemote or (d.buildOnRemote or false);
-        useSubstitutes = i.useSubstitutes or (d.useSubstitutes or true);
+        useSubstitutes = i.useSubstitutes or (d.useSubstitutes or false);
         sshOpts = i.sshOpts or deploySshOpts;
       };
     };

@@ -90,7 +90,7 @@ export function evalPlan(
 /** Writes the plan's bash rendering to a file for NIXVERSE_PLAN_FILE and returns its path. */
 export function writePlanFile(data: PlanData, meta: Meta, req: PlanRequest): string {
   const dir = tmpDir("nixverse-plan-");
-  const out = execFileSync("nix", ["eval", "--raw", "--expr", planExpr(dir, data, meta, req, ".shell")], {
+  const out = execFileSync("nix", ["eval", "--impure", "--raw", "--expr", planExpr(dir, data, meta, req, ".shell")], {
     encoding: "utf8",
     env: nixEnv,
   });

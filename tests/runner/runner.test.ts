@@ -1,0 +1,434 @@
+// The generated runner (templates/run.sh.hbs) driven by plans from runtime-nix/plan.nix, with
+// stand-in nixos-rebuild / darwin-rebuild / nixos-anywhere / nix / ssh on PATH that record their
+// argv and environment, sleep, and fail on demand.
+
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  hasNix,
+  maxOverlap,
+  readCalls,
+  renderRunner,
+  standinBin,
+  tmpDir,
+  writePlanFile,
+  type Meta,
+  type PlanData,
+  type PlanRequest,
+} from "./support.js";
+
+const nix = hasNix();
+if (!nix) console.log("SKIPPED: runner tests: nix is not installed (plans come from plan.nix)");
+
+const TOOLS = ["nixos-rebuild", "darwin-rebuild", "nixos-anywhere", "nix", "ssh"];
+
+interface Fleet {
+  dir: string;
+  bin: string;
+  log: string;
+  runner: string;
+}
+
+function makeFleet(): Fleet {
+  const dir = tmpDir("nixverse-fleet-");
+  writeFileSync(path.join(dir, "flake.nix"), "{ outputs = _: { }; }\n");
+  const work = tmpDir("nixverse-work-");
+  return { dir, bin: standinBin(work, TOOLS), log: path.join(work, "calls.log"), runner: renderRunner(work) };
+}
+
+function nNodes(n: number, prefix = "n"): { data: PlanData; meta: Meta; names: string[] } {
+  const names = Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
+  return {
+    names,
+    data: {
+      nodes: Object.fromEntries(names.map((x) => [x, { dir: `nodes/${x}`, os: "nixos" as const, groups: ["all"] }])),
+      groups: { all: { dir: "nodes/all", nodes: names } },
+    },
+    meta: Object.fromEntries(names.map((x) => [x, { os: "nixos", deploy: { targetHost: `root@${x}` } }])),
+  };
+}
+
+function run(
+  f: Fleet,
+  planFile: string | null,
+  args: string[],
+  env: Record<string, string> = {},
+): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync("bash", [f.runner, ...args], {
+    cwd: f.dir,
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      PATH: `${f.bin}:${process.env.PATH}`,
+      FLAKE: f.dir,
+      STANDIN_LOG: f.log,
+      ...(planFile ? { NIXVERSE_PLAN_FILE: planFile } : {}),
+      ...env,
+    },
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function summaryRows(stdout: string): Record<string, { action: string; result: string }> {
+  const lines = stdout.split("\n");
+  const at = lines.findIndex((l) => /^NODE\s+ACTION\s+RESULT\s+SECONDS/.test(l));
+  const rows: Record<string, { action: string; result: string }> = {};
+  for (const l of lines.slice(at + 1)) {
+    const m = /^(\S+)\s+(\S+)\s+(ok|failed|interrupted|not run)\s+(\S+)$/.exec(l);
+    if (!m) break;
+    rows[m[1] as string] = { action: m[2] as string, result: m[3] as string };
+  }
+  return rows;
+}
+
+describe.skipIf(!nix)("runner: what runs", () => {
+  it("runs the plan's exact argv and NIX_SSHOPTS per meta combination", () => {
+    const f = makeFleet();
+    const data: PlanData = {
+      nodes: {
+        full: { dir: "nodes/full", os: "nixos" },
+        bare: { dir: "nodes/bare", os: "nixos" },
+        mini: { dir: "nodes/mini", os: "darwin" },
+      },
+    };
+    const meta: Meta = {
+      full: {
+        os: "nixos",
+        deploy: { targetHost: "root@10.1.1.1", buildOnRemote: true, useSubstitutes: true, useRemoteSudo: true, sshOpts: ["Port=2222", "ProxyCommand=ssh -W %h:%p j"] },
+      },
+      bare: { os: "nixos", deploy: { targetHost: "bare", useSubstitutes: false } },
+      mini: { os: "darwin", deploy: { targetHost: "admin@mini", useRemoteSudo: false, sshOpts: ["Port=22"] } },
+    };
+    const plan = writePlanFile(data, meta, { action: "deploy", names: ["full", "bare", "mini"], flakeDir: f.dir });
+    const r = run(f, plan, ["node", "deploy", "full", "bare", "mini"]);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const calls = readCalls(f.log);
+    const byTool = (t: string) => calls.filter((c) => c.tool === t);
+    const rebuilds = byTool("nixos-rebuild").sort((a, b) => a.argv[2]!.localeCompare(b.argv[2]!));
+    expect(rebuilds.map((c) => c.argv)).toEqual([
+      ["switch", "--flake", `${f.dir}#bare`, "--target-host", "bare"],
+      [
+        "switch",
+        "--flake",
+        `${f.dir}#full`,
+        "--target-host",
+        "root@10.1.1.1",
+        "--build-host",
+        "root@10.1.1.1",
+        "--use-substitutes",
+        "--use-remote-sudo",
+      ],
+    ]);
+    expect(rebuilds.map((c) => c.sshopts)).toEqual(["", "-o Port=2222 -o 'ProxyCommand=ssh -W %h:%p j'"]);
+    // darwin on a target host: archive, then darwin-rebuild on the archived store path over ssh
+    expect(byTool("nix").map((c) => [c.argv, c.sshopts])).toEqual([
+      [["flake", "archive", "--json", "--to", "ssh://admin@mini", f.dir], "-o Port=22"],
+    ]);
+    expect(byTool("ssh").map((c) => c.argv)).toEqual([
+      ["-o", "Port=22", "admin@mini", "darwin-rebuild", "switch", "--flake", "/nix/store/0000000000000000000000000000000a-source#mini"],
+    ]);
+    const rows = summaryRows(r.stdout);
+    expect(rows).toEqual({
+      bare: { action: "deploy", result: "ok" },
+      full: { action: "deploy", result: "ok" },
+      mini: { action: "deploy", result: "ok" },
+    });
+  });
+
+  it("prefixes every output line with its node and writes build/logs/<node>.log", () => {
+    const f = makeFleet();
+    const { data, meta, names } = nNodes(3);
+    const plan = writePlanFile(data, meta, { action: "deploy", names: ["all"], flakeDir: f.dir });
+    const r = run(f, plan, ["node", "deploy", "all"]);
+    expect(r.status).toBe(0);
+    for (const n of names) {
+      expect(r.stdout).toMatch(new RegExp(`^${n}\\s+\\| nixos-rebuild running for ${n}: switch`, "m"));
+      const log = readFileSync(path.join(f.dir, "build", "logs", `${n}.log`), "utf8");
+      expect(log).toContain(`nixos-rebuild running for ${n}: switch --flake ${f.dir}#${n}`);
+      expect(log).not.toMatch(/\| /); // the log holds the raw lines
+    }
+    // no line of node output escapes without a prefix
+    const body = r.stdout.split("\n\n")[1] ?? "";
+    for (const l of body.split("\n").filter(Boolean)) expect(l).toMatch(/^n\d\s+\| /);
+  });
+
+  it("build: one nix build for all selected toplevels, one summary row per node", () => {
+    const f = makeFleet();
+    const { data, meta } = nNodes(3);
+    const plan = writePlanFile(data, meta, { action: "build", names: ["all"], flakeDir: f.dir });
+    const r = run(f, plan, ["node", "build", "all"]);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const calls = readCalls(f.log);
+    expect(calls.map((c) => c.tool)).toEqual(["nix"]);
+    expect(calls[0]!.argv).toEqual([
+      "build",
+      "--no-link",
+      "--keep-going",
+      ...["n1", "n2", "n3"].map((n) => `${f.dir}#nixosConfigurations.${n}.config.system.build.toplevel`),
+    ]);
+    expect(Object.values(summaryRows(r.stdout)).map((x) => x.result)).toEqual(["ok", "ok", "ok"]);
+  });
+
+  it("--reboot: boot, reboot over ssh, wait until the boot id changes", () => {
+    const f = makeFleet();
+    const { data, meta } = nNodes(1);
+    const plan = writePlanFile(data, meta, { action: "deploy", names: ["n1"], flakeDir: f.dir, mode: "reboot" });
+    const r = run(f, plan, ["node", "deploy", "--reboot", "n1"], { NIXVERSE_REBOOT_POLL: "0.1" });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const calls = readCalls(f.log);
+    expect(calls.map((c) => [c.tool, c.argv.at(-1)])).toEqual([
+      ["nixos-rebuild", "root@n1"],
+      ["ssh", "/proc/sys/kernel/random/boot_id"],
+      ["ssh", "reboot"],
+      ["ssh", "/proc/sys/kernel/random/boot_id"],
+    ]);
+    expect(calls[0]!.argv[0]).toBe("boot");
+    expect(r.stdout).toContain("root@n1 is back");
+  });
+
+  it("--reboot gives up after the timeout when the host does not come back", () => {
+    const f = makeFleet();
+    const { data, meta } = nNodes(1);
+    const plan = writePlanFile(data, meta, {
+      action: "deploy",
+      names: ["n1"],
+      flakeDir: f.dir,
+      mode: "reboot",
+      rebootTimeout: 1,
+    });
+    // the stand-in host keeps its boot id: it never comes back
+    const t0 = Date.now();
+    const r = run(f, plan, ["node", "deploy", "--reboot", "n1"], { NIXVERSE_REBOOT_POLL: "0.2", STANDIN_BOOT_FIXED: "1" });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("root@n1 did not answer over SSH within 1 s after the reboot");
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(summaryRows(r.stdout)).toEqual({ n1: { action: "deploy", result: "failed" } });
+  });
+});
+
+describe.skipIf(!nix)("runner: parallelism and failures", () => {
+  it("never runs more than -p nodes at once, and does use -p", () => {
+    for (const p of [2, 3]) {
+      const f = makeFleet();
+      const { data, meta } = nNodes(7);
+      const plan = writePlanFile(data, meta, { action: "deploy", names: ["all"], flakeDir: f.dir });
+      const r = run(f, plan, ["node", "deploy", "-p", String(p), "all"], { STANDIN_SLEEP: "0.4" });
+      expect(r.status).toBe(0);
+      const calls = readCalls(f.log);
+      expect(calls).toHaveLength(7);
+      expect(maxOverlap(calls)).toBe(p);
+    }
+  });
+
+  it("2 failing of 6: the other 4 complete, the summary says which, exit 1", () => {
+    const f = makeFleet();
+    const { data, meta } = nNodes(6);
+    const plan = writePlanFile(data, meta, { action: "deploy", names: ["all"], flakeDir: f.dir });
+    const r = run(f, plan, ["node", "deploy", "-p", "2", "all"], { STANDIN_SLEEP: "0.2", STANDIN_FAIL: "n1 n4" });
+    expect(r.status).toBe(1);
+    const calls = readCalls(f.log);
+    expect(calls).toHaveLength(6);
+    expect(calls.filter((c) => c.status === 0).map((c) => c.argv[2]).sort()).toEqual(
+      ["n2", "n3", "n5", "n6"].map((n) => `${f.dir}#${n}`),
+    );
+    const rows = summaryRows(r.stdout);
+    expect(Object.fromEntries(Object.entries(rows).map(([n, x]) => [n, x.result]))).toEqual({
+      n1: "failed",
+      n2: "ok",
+      n3: "ok",
+      n4: "failed",
+      n5: "ok",
+      n6: "ok",
+    });
+    expect(r.stdout).toContain("2 of 6 node(s) did not succeed");
+  });
+
+  it("a node whose plan has an error fails alone", () => {
+    const f = makeFleet();
+    const data: PlanData = {
+      nodes: { mac: { dir: "nodes/mac", os: "darwin" }, srv: { dir: "nodes/srv", os: "nixos" } },
+    };
+    const meta: Meta = { mac: { os: "darwin" }, srv: { os: "nixos", deploy: { targetHost: "srv" } } };
+    const plan = writePlanFile(data, meta, { action: "deploy", names: ["mac", "srv"], flakeDir: f.dir, mode: "test" });
+    const r = run(f, plan, ["node", "deploy", "--ephemeral", "mac", "srv"]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^mac\s+\| error: --ephemeral is only supported for NixOS nodes/m);
+    expect(summaryRows(r.stdout)).toEqual({
+      mac: { action: "deploy", result: "failed" },
+      srv: { action: "deploy", result: "ok" },
+    });
+  });
+
+  it("Ctrl-C stops every running node, leaves no child process, prints the summary so far", async () => {
+    const f = makeFleet();
+    const { data, meta } = nNodes(6);
+    const plan = writePlanFile(data, meta, { action: "deploy", names: ["all"], flakeDir: f.dir });
+    const marker = "37.125"; // a sleep length nothing else on the machine uses
+    const child = spawn("bash", [f.runner, "node", "deploy", "-p", "3", "all"], {
+      cwd: f.dir,
+      env: {
+        ...process.env,
+        PATH: `${f.bin}:${process.env.PATH}`,
+        FLAKE: f.dir,
+        STANDIN_LOG: f.log,
+        NIXVERSE_PLAN_FILE: plan,
+        STANDIN_SLEEP: marker,
+      },
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += String(d)));
+    child.stderr.on("data", (d) => (out += String(d)));
+    const started = () => (out.match(/running for n\d/g) ?? []).length;
+    for (let t = 0; t < 200 && started() < 3; t++) await new Promise((r) => setTimeout(r, 50));
+    expect(started()).toBe(3);
+    const running = () =>
+      spawnSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })
+        .stdout.split("\n")
+        .filter((l) => l.includes(`sleep ${marker}`) || l.includes(f.bin));
+    expect(running().length).toBeGreaterThanOrEqual(3);
+    const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
+    child.kill("SIGINT");
+    const code = await exited;
+    expect(code).toBe(130);
+    expect(running()).toEqual([]);
+    const rows = summaryRows(out);
+    expect(Object.values(rows).filter((x) => x.result === "interrupted")).toHaveLength(3);
+    expect(Object.values(rows).filter((x) => x.result === "not run")).toHaveLength(3);
+  });
+});
+
+describe.skipIf(!nix)("runner: host files for install, user Makefile", () => {
+  function gitFleet(): Fleet {
+    const f = makeFleet();
+    const g = (...a: string[]) => spawnSync("git", ["-C", f.dir, ...a], { encoding: "utf8" });
+    g("init", "-q");
+    const put = (rel: string, text: string) => {
+      mkdirSync(path.dirname(path.join(f.dir, rel)), { recursive: true });
+      writeFileSync(path.join(f.dir, rel), text);
+    };
+    put("nodes/db/fs/etc/motd", "node motd\n");
+    put("nodes/db/fs/etc/only-node", "node\n");
+    put("nodes/srv/common/fs/etc/motd", "group motd\n");
+    put("nodes/srv/common/fs/etc/only-group", "group\n");
+    put("nodes/db/fs/etc/untracked", "not in git\n");
+    g("add", "nodes/db/fs/etc/motd", "nodes/db/fs/etc/only-node", "nodes/srv/common/fs");
+    return f;
+  }
+
+  it("install passes the assembled tree (git-tracked files, node over group) as --extra-files, then removes it", () => {
+    const f = gitFleet();
+    const data: PlanData = {
+      nodes: { db: { dir: "nodes/db", os: "nixos", groups: ["srv"], diskConfig: ["disk-config.nix"] } },
+      groups: { srv: { dir: "nodes/srv", nodes: ["db"] } },
+    };
+    const meta: Meta = { db: { os: "nixos", deploy: { targetHost: "root@db" } } };
+    const plan = writePlanFile(data, meta, { action: "install", names: ["db"], flakeDir: f.dir });
+    const r = run(f, plan, ["node", "install", "db"]);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const [call] = readCalls(f.log);
+    const at = call!.argv.indexOf("--extra-files");
+    expect(at).toBe(8);
+    expect(call!.argv.slice(0, 8)).toEqual([
+      "--flake",
+      `${f.dir}#db`,
+      "--generate-hardware-config",
+      "nixos-generate-config",
+      `${f.dir}/nodes/db/hardware-configuration.nix`,
+      "--build-on",
+      "local",
+      "--no-substitute-on-destination",
+    ]);
+    expect(call!.argv.at(-1)).toBe("root@db");
+    const extra = readFileSync(`${f.log}.extra`, "utf8").trim().split("\n");
+    expect(extra).toEqual(["etc 755 d", "etc/motd 644 f", "etc/only-group 644 f", "etc/only-node 644 f"]);
+    expect(existsSync(call!.argv[at + 1]!)).toBe(false);
+  });
+
+  it("install without host files drops --extra-files", () => {
+    const f = makeFleet();
+    const data: PlanData = { nodes: { db: { dir: "nodes/db", os: "nixos", diskConfig: ["d.nix"] } } };
+    const plan = writePlanFile(data, { db: { os: "nixos", install: { targetHost: "root@db" } } }, {
+      action: "install",
+      names: ["db"],
+      flakeDir: f.dir,
+    });
+    const r = run(f, plan, ["node", "install", "db"]);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(readCalls(f.log)[0]!.argv).not.toContain("--extra-files");
+  });
+
+  it("runs the user Makefile for the resolved nodes before any node command", () => {
+    const f = makeFleet();
+    writeFileSync(
+      path.join(f.dir, "Makefile"),
+      "nodes/n1 nodes/n2:\n\techo $@ $(node_n1_os) $(group_all_nodes) >> made.txt\n",
+    );
+    const { data, meta } = nNodes(2);
+    const plan = writePlanFile(data, meta, { action: "deploy", names: ["all"], flakeDir: f.dir });
+    const r = run(f, plan, ["node", "deploy", "all"], { STANDIN_CHECK_FILE: path.join(f.dir, "made.txt") });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(readFileSync(path.join(f.dir, "made.txt"), "utf8").split("\n").sort()).toEqual([
+      "",
+      "nodes/n1 nixos n1 n2",
+      "nodes/n2 nixos n1 n2",
+    ]);
+    expect(readFileSync(`${f.log}.check`, "utf8").trim().split("\n").sort()).toEqual([
+      "nixos-rebuild\tn1\tpresent",
+      "nixos-rebuild\tn2\tpresent",
+    ]);
+    expect(r.stdout).toMatch(/^make\s+\| /m);
+  });
+
+  it("a failing Makefile stops the run before any node", () => {
+    const f = makeFleet();
+    writeFileSync(path.join(f.dir, "Makefile"), "nodes/n1:\n\tfalse\n");
+    const { data, meta } = nNodes(1);
+    const plan = writePlanFile(data, meta, { action: "deploy", names: ["n1"], flakeDir: f.dir });
+    const r = run(f, plan, ["node", "deploy", "n1"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("make failed");
+    expect(readCalls(f.log)).toEqual([]);
+  });
+});
+
+describe("runner: command line", () => {
+  const f = makeFleet();
+  it.each([["0"], ["-3"], ["x"], ["1.5"], [""]])("-p %s is a usage error", (p) => {
+    const r = run(f, null, ["node", "deploy", "-p", p, "n1"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`-p must be a positive integer, got "${p}"`);
+  });
+  it("--dry-run, --ephemeral and --reboot are mutually exclusive, and deploy-only", () => {
+    const r = run(f, null, ["node", "deploy", "--dry-run", "--reboot", "n1"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--dry-run, --ephemeral, and --reboot are mutually exclusive");
+    const b = run(f, null, ["node", "build", "--ephemeral", "n1"]);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toContain("--ephemeral is an option of node deploy only");
+  });
+  it("no names prints the subcommand's help on stderr", () => {
+    const r = run(f, null, ["node", "install"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("Usage: nix run . -- node install");
+  });
+  it.each([
+    [["--help"], "Usage: nix run . -- <command>"],
+    [["help"], "node deploy"],
+    [["node", "--help"], "Usage: nix run . -- node <deploy|build|install>"],
+    [["node", "deploy", "--help"], "--ephemeral"],
+    [["node", "build", "-h"], "nix build --no-link"],
+    [["node", "install", "--help"], "nixos-anywhere"],
+    [["help", "node", "deploy"], "--reboot"],
+  ])("help: %j", (args, text) => {
+    const r = run(f, null, args);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(text);
+  });
+  it("unknown commands and options", () => {
+    expect(run(f, null, ["frob"]).status).toBe(2);
+    expect(run(f, null, ["node", "frob"]).stderr).toContain("Unknown command node frob");
+    expect(run(f, null, ["node", "deploy", "--frob", "x"]).stderr).toContain("Unknown option --frob");
+  });
+});
