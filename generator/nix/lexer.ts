@@ -330,7 +330,7 @@ export function lex(source: string): LexResult {
         emit(OPERATORS[text]!, start, end);
         break;
       case "id":
-        emit(KEYWORDS[text] ?? "ID", start, end, text);
+        emit(Object.hasOwn(KEYWORDS, text) ? KEYWORDS[text]! : "ID", start, end, text);
         break;
       case "int": {
         if (BigInt(text) > 9223372036854775807n) {

@@ -12,6 +12,11 @@ export interface ShowOptions {
   baseDir: string;
   /** `~` in `~/x`. */
   home: string;
+  /**
+   * Print `let` bindings and formals sorted by name. Nix prints them in symbol-table pointer
+   * order, which is not a property of the source, so comparisons canonicalise both sides.
+   */
+  canonicalOrder?: boolean;
 }
 
 export function showString(s: string): string {
@@ -112,7 +117,9 @@ class Shower {
         return `(${this.table(this.tables.get(e)!)}).body`;
       case "Let": {
         let s = "(let ";
-        for (const [name, a] of this.tables.get(e)!.attrs) {
+        const attrs = [...this.tables.get(e)!.attrs];
+        if (this.opts.canonicalOrder) attrs.sort((x, y) => byCodePoint(x[0], y[0]));
+        for (const [name, a] of attrs) {
           if (a.value.kind === "inherit") s += `inherit ${showId(name)}; `;
           else s += `${showId(name)} = ${this.value(a.value, name)}; `;
         }
@@ -129,7 +136,9 @@ class Shower {
       case "Lambda": {
         let s = "(";
         if (e.formals) {
-          const fs = e.formals.formals.map(
+          const formals = [...e.formals.formals];
+          if (this.opts.canonicalOrder) formals.sort((x, y) => byCodePoint(x.name, y.name));
+          const fs = formals.map(
             (f) => showId(f.name) + (f.default ? ` ? ${this.show(f.default)}` : ""),
           );
           if (e.formals.ellipsis) fs.push("...");
