@@ -1,11 +1,16 @@
 import { formatDiagnostic } from "../../errors.js";
 import { loadFleet } from "../../model/load.js";
-import type { FleetModel } from "../../model/types.js";
+import { showDot } from "../../show/dot.js";
+import { showMermaid } from "../../show/mermaid.js";
+import { showJson, showText } from "../../show/text.js";
 import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
+import { UsageError } from "../command.js";
 import { findFlakeDir } from "../flake-dir.js";
 
-const help = `Usage: nixverse-gen show [--json] [--flake DIR]
+export { showJson, showText };
+
+const help = `Usage: nixverse-gen show [--json | --mermaid | --dot] [--flake DIR]
 
 Print the fleet as the generator sees it: groups with their members, and every node with its
 os, channel, directory, the files it imports (in order) and whether it has secrets. Nothing is
@@ -13,84 +18,32 @@ evaluated, so this works without network or inputs.
 
 Options:
   --json         machine-readable output
+  --mermaid      a Mermaid flowchart of groups → nodes (os · channel, secrets marked in red);
+                 paste it into a \`\`\`mermaid block and GitHub draws it
+  --dot          the same picture for Graphviz
   --flake DIR    the flake directory (default: $FLAKE, else the nearest parent with nodes/)
   -h, --help     show this help
 
 Examples:
   npx nixverse-gen show
   npx nixverse-gen show --json | jq '.nodes | keys'
+  npx nixverse-gen show --mermaid > fleet.mmd
+  npx nixverse-gen show --dot | dot -Tsvg > fleet.svg
 `;
-
-export function showJson(model: FleetModel): unknown {
-  return {
-    groups: Object.fromEntries(
-      Object.values(model.groups).map((g) => [
-        g.name,
-        { dir: g.dir, parents: g.parents, children: g.children, nodes: g.nodes },
-      ]),
-    ),
-    nodes: Object.fromEntries(
-      Object.values(model.nodes).map((n) => [
-        n.name,
-        {
-          dir: n.dir,
-          os: n.os.value,
-          channel: n.channel.value,
-          system: n.system?.value ?? null,
-          parents: n.parents,
-          groups: [...new Set(n.groupNames)],
-          meta: n.metaDefs.map((d) => (d.attr === null ? d.file : `${d.file}#${d.attr}`)),
-          configuration: n.configuration,
-          hardware: n.hardware,
-          diskConfig: n.diskConfig,
-          home: n.home,
-          secrets: n.secretsFile,
-        },
-      ]),
-    ),
-  };
-}
-
-export function showText(model: FleetModel): string {
-  const out: string[] = [];
-  const nodes = Object.values(model.nodes);
-  const width = Math.max(4, ...nodes.map((n) => n.name.length));
-  const line = (name: string, depth: number) => {
-    const n = model.nodes[name];
-    const pad = "  ".repeat(depth);
-    if (!n) return `${pad}${name}/`;
-    const flags = [n.secretsFile ? "secrets" : "", Object.keys(n.home).length ? `home: ${Object.keys(n.home).join(",")}` : ""]
-      .filter(Boolean)
-      .join("  ");
-    return `${pad}${name.padEnd(width)}  ${n.os.value.padEnd(6)}  ${n.channel.value}${flags ? `  ${flags}` : ""}`;
-  };
-  const roots = Object.values(model.groups).filter((g) => g.parents.length === 0);
-  const walk = (name: string, depth: number) => {
-    out.push(line(name, depth));
-    for (const c of model.groups[name]?.children ?? []) walk(c, depth + 1);
-  };
-  if (roots.length) {
-    out.push("Groups:");
-    for (const g of roots) walk(g.name, 1);
-    out.push("");
-  }
-  out.push("Nodes:");
-  for (const n of nodes) {
-    out.push(line(n.name, 1));
-    out.push(`      dir: ${n.dir}`);
-    const files = [...n.configuration, ...n.hardware, ...n.diskConfig, ...Object.values(n.home).flat()];
-    for (const f of files) out.push(`      imports ${f}`);
-    if (n.secretsFile) out.push(`      secrets ${n.secretsFile}`);
-  }
-  return `${out.join("\n")}\n`;
-}
 
 export const show: Command = {
   name: "show",
-  summary: "print groups and nodes with os, channel, files and secrets",
+  summary: "print groups and nodes with os, channel, files and secrets (or a picture)",
   help,
   async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values } = parseOptions(args, { json: { type: "boolean" }, flake: { type: "string" } });
+    const { values } = parseOptions(args, {
+      json: { type: "boolean" },
+      mermaid: { type: "boolean" },
+      dot: { type: "boolean" },
+      flake: { type: "string" },
+    });
+    const formats = (["json", "mermaid", "dot"] as const).filter((f) => values[f]);
+    if (formats.length > 1) throw new UsageError(`choose one of --${formats.join(", --")}`);
     const root = findFlakeDir(ctx.cwd, values.flake, ctx.env);
     const loaded = await loadFleet(root);
     if (!loaded.ok) {
@@ -98,7 +51,12 @@ export const show: Command = {
       return 1;
     }
     const model = loaded.value.model;
-    ctx.stdout.write(values.json ? `${JSON.stringify(showJson(model), null, 2)}\n` : showText(model));
+    const render = {
+      json: () => `${JSON.stringify(showJson(model), null, 2)}\n`,
+      mermaid: () => showMermaid(model),
+      dot: () => showDot(model),
+    };
+    ctx.stdout.write(formats[0] ? render[formats[0]]() : showText(model));
     return 0;
   },
 };

@@ -1,0 +1,166 @@
+// `nixverse-gen init`: the I/O around the pure planners in starter.ts and adopt.ts. Decides what
+// the directory is (empty, a Nixverse flake, a tree without a flake, already ours), writes the
+// user-owned files, then runs the ordinary generation.
+
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { stringify } from "yaml";
+import type { Diagnostic, Result } from "../errors.js";
+import { diag, fail, ok } from "../errors.js";
+import { parseNix } from "../nix/parse.js";
+import type { Generation } from "../pipeline.js";
+import { planGeneration } from "../pipeline.js";
+import { OWNED_DIR } from "../render/generated.js";
+import type { WriteOutcome } from "../write/commit.js";
+import { commitGeneration, isGenerated } from "../write/commit.js";
+import type { Adoption } from "./adopt.js";
+import { isNixverseFlake, planAdoption } from "./adopt.js";
+import { DEFAULT_NODE, ensureGitignore, starterFiles } from "./starter.js";
+
+export type InitMode = "new" | "adopt" | "existing-tree" | "already";
+
+export interface InitResult {
+  mode: InitMode;
+  root: string;
+  /** User-owned files init wrote (relative), e.g. inputs.nix, nodes/my-node/node.nix. */
+  created: string[];
+  adoption: Adoption | null;
+  generation: Generation | null;
+  outcome: WriteOutcome | null;
+  warnings: Diagnostic[];
+}
+
+async function readOptional(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+const NODE_NAME = /^[^\s._/]+$/;
+
+export async function initFleet(dir: string, opts: { node?: string } = {}): Promise<Result<InitResult>> {
+  const root = path.resolve(dir);
+  await mkdir(root, { recursive: true });
+  const flake = await readOptional(path.join(root, "flake.nix"));
+  const result: InitResult = {
+    mode: "new",
+    root,
+    created: [],
+    adoption: null,
+    generation: null,
+    outcome: null,
+    warnings: [],
+  };
+  const node = opts.node ?? DEFAULT_NODE;
+  if (!NODE_NAME.test(node) || node === "current" || node === "common") {
+    return fail(
+      diag("init-node-name", `"${node}" cannot be a node name`, undefined, "use letters, digits and dashes"),
+    );
+  }
+
+  if (flake !== null && isGenerated(flake)) {
+    result.mode = "already";
+    return ok(result);
+  }
+  if (flake !== null && !isNixverseFlake(flake)) {
+    return fail(
+      diag(
+        "init-foreign-flake",
+        "flake.nix exists and does not call nixverse.lib.load, so it cannot be adopted",
+        { file: "flake.nix", line: 1, column: 1 },
+        "move its inputs to inputs.nix and run `nixverse-gen gen --force` (the old file is kept as flake.nix.bak)",
+      ),
+    );
+  }
+  if (flake !== null && existsSync(path.join(root, OWNED_DIR))) {
+    return fail(
+      diag(
+        "init-owned-dir",
+        `${OWNED_DIR}/ exists, and nixverse-gen writes its runtime there`,
+        { file: OWNED_DIR },
+        `rename ${OWNED_DIR}/ and run init again`,
+      ),
+    );
+  }
+
+  // Files init writes that the user owns from then on; written before generating (the generator
+  // reads them) and removed again if generation fails, so a failed init leaves the tree as it was.
+  const toWrite = new Map<string, string>();
+  if (flake !== null) {
+    result.mode = "adopt";
+    for (const f of ["inputs.nix", "flake.nix.bak"]) {
+      if (existsSync(path.join(root, f))) {
+        return fail(
+          diag("init-exists", `${f} already exists; adopting would overwrite it`, { file: f }, `move ${f} away and run init again`),
+        );
+      }
+    }
+    const parsed = parseNix(flake, "flake.nix");
+    if (!parsed.ok) return parsed;
+    const adoption = planAdoption(parsed.value);
+    if (!adoption.ok) return adoption;
+    result.adoption = adoption.value;
+    result.warnings.push(...adoption.value.warnings);
+    toWrite.set("inputs.nix", adoption.value.inputsNix);
+    if (adoption.value.description !== null && !existsSync(path.join(root, "nixverse.yaml"))) {
+      toWrite.set(
+        "nixverse.yaml",
+        `# Settings of nixverse-gen (every key is optional; see its README).\n${stringify({ description: adoption.value.description })}`,
+      );
+    }
+  } else if (existsSync(path.join(root, "nodes"))) {
+    result.mode = "existing-tree";
+  } else {
+    for (const [rel, content] of starterFiles(node)) {
+      if (rel === ".gitignore") continue;
+      if (rel === "README.md" && existsSync(path.join(root, rel))) continue;
+      toWrite.set(rel, content);
+    }
+  }
+  const gitignore = ensureGitignore(await readOptional(path.join(root, ".gitignore")));
+  if (gitignore !== null) toWrite.set(".gitignore", gitignore);
+
+  const before = new Map<string, string | null>();
+  for (const rel of toWrite.keys()) before.set(rel, await readOptional(path.join(root, rel)));
+  for (const [rel, content] of toWrite) {
+    await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+    await writeFile(path.join(root, rel), content);
+  }
+  const undo = async () => {
+    for (const [rel, content] of before) {
+      if (content === null) await rm(path.join(root, rel), { force: true });
+      else await writeFile(path.join(root, rel), content);
+    }
+    if (result.mode === "new") await rm(path.join(root, "nodes"), { recursive: true, force: true });
+  };
+
+  const planned = await planGeneration(root);
+  if (!planned.ok) {
+    await undo();
+    return planned;
+  }
+  const outcome = await commitGeneration(root, planned.value.files, { check: false, force: flake !== null });
+  if (!outcome.ok) {
+    await undo();
+    return outcome;
+  }
+  result.generation = planned.value;
+  result.outcome = outcome.value;
+  result.warnings.push(...planned.value.warnings);
+  result.created = [...toWrite.keys()].filter((rel) => before.get(rel) === null);
+  await intentToAdd(root, result.created);
+  return ok(result);
+}
+
+/** New files must be known to git, or a git flake cannot see them. Outside git this does nothing. */
+async function intentToAdd(root: string, rels: string[]): Promise<void> {
+  if (!rels.length) return;
+  const inside = await execa("git", ["rev-parse", "--is-inside-work-tree"], { cwd: root, reject: false });
+  if (inside.exitCode !== 0 || inside.stdout.trim() !== "true") return;
+  await execa("git", ["add", "--intent-to-add", "--", ...rels], { cwd: root, reject: false });
+}
