@@ -245,6 +245,18 @@ describe.skipIf(!nix)("runner: parallelism and failures", () => {
     expect(r.stdout).toContain("2 of 6 node(s) did not succeed");
   });
 
+  it("many short nodes: every one is reported, none lost to a race with the scheduler", () => {
+    const f = makeFleet();
+    const { data, meta } = nNodes(40);
+    const plan = writePlanFile(data, meta, { action: "deploy", names: ["all"], flakeDir: f.dir });
+    for (let round = 0; round < 3; round++) {
+      const r = run(f, plan, ["node", "deploy", "-p", "8", "all"], { STANDIN_SLEEP: "0" });
+      expect(r.status, r.stderr).toBe(0);
+      expect(Object.values(summaryRows(r.stdout)).filter((x) => x.result === "ok")).toHaveLength(40);
+      expect(r.stderr).toBe("");
+    }
+  });
+
   it("a node whose plan has an error fails alone", () => {
     const f = makeFleet();
     const data: PlanData = {
