@@ -1,0 +1,192 @@
+// `secrets encrypt`, `secrets decrypt` and `secrets eval` (NIXVERSE-REFERENCE §7.6–7.8, with the
+// upstream bugs fixed: long type flags and --indent work).
+
+import { chmodSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { diag, formatDiagnostic, type Diagnostic } from "../errors.js";
+import { evalExpression, type NixOptions } from "./evaluate.js";
+import { applyChanges, loadForSecrets, type Loaded, type SecretsIo } from "./flow.js";
+import { ensureHostKey, type FileChange, type NodeKeys } from "./node-files.js";
+import { masterRecipients, SopsConfigError } from "./sops-config.js";
+import {
+  decryptText,
+  emitPlain,
+  encryptToText,
+  formatForPath,
+  parsePlain,
+  SopsError,
+  type SopsFormat,
+} from "./sops/document.js";
+import { PlaintextWorkspace } from "./workspace.js";
+
+export interface CryptOptions {
+  root: string;
+  io: SecretsIo;
+  /** Input path, or "-" for stdin. */
+  file: string;
+  cwd: string;
+  node?: string;
+  inType?: SopsFormat;
+  outType?: SopsFormat;
+  inPlace: boolean;
+  /** Output path; "-" or undefined for stdout. */
+  out?: string;
+  indent?: number;
+  readStdin: () => Promise<string>;
+  regenerate?: () => Promise<number>;
+}
+
+function printAll(io: SecretsIo, ds: Diagnostic[]): number {
+  for (const d of ds) io.stderr.write(`${formatDiagnostic(d)}\n`);
+  return 1;
+}
+
+async function readInput(o: CryptOptions): Promise<string | null> {
+  if (o.file === "-") return o.readStdin();
+  try {
+    return readFileSync(resolve(o.cwd, o.file), "utf8");
+  } catch (e) {
+    printAll(o.io, [diag("read-failed", `cannot read ${o.file}: ${(e as Error).message}`, { file: o.file })]);
+    return null;
+  }
+}
+
+/** Write the result: in place, to a file, or to stdout. Plaintext files are created 0600. */
+function writeOutput(o: CryptOptions, text: string, secret: boolean): void {
+  const target = o.inPlace ? resolve(o.cwd, o.file) : o.out && o.out !== "-" ? resolve(o.cwd, o.out) : null;
+  if (!target) {
+    o.io.stdout.write(text);
+    return;
+  }
+  const tmp = join(dirname(target), `.nixverse-gen-${process.pid}-${Date.now()}`);
+  writeFileSync(tmp, text, { mode: secret ? 0o600 : 0o644 });
+  if (secret) chmodSync(tmp, 0o600);
+  renameSync(tmp, target);
+}
+
+/** The node's keys (its host key made if missing, as Nixverse does); null after printing why. */
+async function nodeKeys(l: Loaded, o: CryptOptions, create: boolean): Promise<NodeKeys | null> {
+  const name = o.node as string;
+  const node = l.model.nodes[name];
+  if (!node) {
+    printAll(o.io, [
+      diag(
+        "unknown-node",
+        l.model.groups[name] ? `${name} is a group, not a node` : `Unknown node ${name}`,
+        undefined,
+        "--node takes a node name (a directory under nodes/ with node.nix, or listed by a group)",
+      ),
+    ]);
+    return null;
+  }
+  if (!create && !node.hostKeyPub) {
+    printAll(o.io, [
+      diag("no-host-key", `${name} has no SSH host key yet`, undefined, "`nixverse-gen secrets encrypt --node` or `secrets edit` creates it"),
+    ]);
+    return null;
+  }
+  const changes: FileChange[] = [];
+  const k = await ensureHostKey(
+    { root: l.root, model: l.model, sopsConfig: l.sopsConfig, masterIdentities: l.identities.identities },
+    node,
+    changes,
+  );
+  if (!k.ok) {
+    printAll(o.io, k.errors);
+    return null;
+  }
+  if (changes.length > 0) {
+    await applyChanges(l.root, changes);
+    for (const c of changes) o.io.stderr.write(`nixverse-gen: ${c.content === null ? "removed" : "wrote"} ${c.path} (${c.why})\n`);
+    if (o.regenerate) await o.regenerate();
+  }
+  return k.value;
+}
+
+export async function encryptCommand(o: CryptOptions): Promise<number> {
+  const l = await loadForSecrets(o.root, o.io);
+  if (!l) return 1;
+  const inType = o.inType ?? formatForPath(o.file === "-" ? (o.out ?? "-") : o.file);
+  const outType = o.outType ?? inType;
+  let recipients: string[];
+  let rules = {};
+  if (o.node) {
+    const k = await nodeKeys(l, o, true);
+    if (!k) return 1;
+    recipients = [k.recipient];
+  } else {
+    const path = resolve(o.cwd, o.file === "-" ? (o.out && o.out !== "-" ? o.out : "stdin") : o.file);
+    try {
+      ({ recipients, rules } = masterRecipients(l.sopsConfig, path));
+    } catch (e) {
+      if (!(e instanceof SopsConfigError)) throw e;
+      return printAll(o.io, [diag("sops-config", e.message, { file: l.model.sopsConfig ?? ".sops.yaml" })]);
+    }
+  }
+  const text = await readInput(o);
+  if (text === null) return 1;
+  try {
+    const out = await encryptToText(parsePlain(text, inType), outType, { recipients, rules, indent: o.indent ?? 2 });
+    writeOutput(o, out, false);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof SopsError)) throw e;
+    return printAll(o.io, [diag(e.code, e.message, { file: o.file, line: e.line, column: e.column }, e.hint)]);
+  }
+}
+
+export async function decryptCommand(o: CryptOptions): Promise<number> {
+  const l = await loadForSecrets(o.root, o.io, Boolean(o.node));
+  if (!l) return 1;
+  const inType = o.inType ?? formatForPath(o.file);
+  const outType = o.outType ?? inType;
+  let identities = l.identities.identities;
+  if (o.node) {
+    const k = await nodeKeys(l, o, false);
+    if (!k) return 1;
+    identities = [k.identity];
+  }
+  const text = await readInput(o);
+  if (text === null) return 1;
+  try {
+    const dec = await decryptText(text, inType, identities);
+    writeOutput(o, emitPlain(dec.branches, outType, o.indent), true);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof SopsError)) throw e;
+    return printAll(o.io, [diag(e.code, e.message, { file: o.file, line: e.line, column: e.column }, e.hint)]);
+  }
+}
+
+export async function evalCommand(o: {
+  root: string;
+  io: SecretsIo;
+  expr: string;
+  nix: NixOptions;
+}): Promise<number> {
+  const l = await loadForSecrets(o.root, o.io, false);
+  if (!l) return 1;
+  const rel = l.model.masterSecrets;
+  if (!rel) return printAll(o.io, [diag("secrets-missing", "No secrets file exists, edit to create one", undefined, "nixverse-gen secrets edit")]);
+  let plaintext: string;
+  try {
+    const dec = await decryptText(readFileSync(join(l.root, rel), "utf8"), "yaml", l.identities.identities);
+    plaintext = emitPlain(dec.branches, "binary");
+  } catch (e) {
+    if (!(e instanceof SopsError)) throw e;
+    return printAll(o.io, [diag(e.code, e.message, { file: rel }, e.hint)]);
+  }
+  const ws = PlaintextWorkspace.create((signal) => {
+    o.io.stderr.write(`\nnixverse-gen: interrupted (${signal})\n`);
+    process.exit(130);
+  });
+  try {
+    const file = ws.write("secrets.nix", plaintext);
+    const r = await evalExpression(ws, o.nix, file, o.expr);
+    if (!r.ok) return printAll(o.io, r.errors);
+    o.io.stdout.write(typeof r.value === "string" ? `${r.value}${r.value.endsWith("\n") ? "" : "\n"}` : `${JSON.stringify(r.value, null, 2)}\n`);
+    return 0;
+  } finally {
+    ws.close(false);
+  }
+}

@@ -1,0 +1,138 @@
+// The only place plaintext secrets touch the disk: a private temp dir (0700, files 0600) that is
+// removed on every exit path — normal return, error, SIGINT, SIGTERM — except the one file a
+// failed `secrets edit` keeps so no edit is ever lost.
+
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export class Interrupted extends Error {
+  override name = "Interrupted";
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}`);
+  }
+}
+
+export class PlaintextWorkspace {
+  readonly dir: string;
+  /** A file that survives an abnormal exit while `when()` holds (a user's changed edit). */
+  keep: { file: string; when: () => boolean } | null = null;
+  /** Inside a commit: signals wait until it is done, so no file is half replaced. */
+  private committing = false;
+  private pendingSignal: NodeJS.Signals | null = null;
+  private readonly children = new Set<ChildProcess>();
+  private readonly handlers: Array<[NodeJS.Signals, () => void]> = [];
+  private onInterrupt: ((signal: NodeJS.Signals) => void) | null = null;
+  private closed = false;
+  /** The kept edit after close, if any. */
+  keptFile: string | null = null;
+  private readonly exitHandler = () => this.removeSync(true);
+
+  private constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /** `onInterrupt` runs synchronously after cleanup on SIGINT/SIGTERM (print the message, exit). */
+  static create(onInterrupt: (signal: NodeJS.Signals, ws: PlaintextWorkspace) => void): PlaintextWorkspace {
+    const dir = mkdtempSync(join(tmpdir(), "nixverse-secrets-"));
+    chmodSync(dir, 0o700);
+    const ws = new PlaintextWorkspace(dir);
+    ws.onInterrupt = (s) => onInterrupt(s, ws);
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as NodeJS.Signals[]) {
+      const h = () => ws.signal(sig);
+      ws.handlers.push([sig, h]);
+      process.on(sig, h);
+    }
+    process.on("exit", ws.exitHandler);
+    return ws;
+  }
+
+  /** Write a plaintext file inside the workspace, readable by us only. */
+  write(name: string, content: string | Uint8Array): string {
+    const file = join(this.dir, name);
+    writeFileSync(file, content, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    return file;
+  }
+
+  /** Spawn a child that is killed if we are interrupted. */
+  spawn(cmd: string, args: string[], opts: SpawnOptions): ChildProcess {
+    const child = spawn(cmd, args, opts);
+    this.children.add(child);
+    child.on("exit", () => this.children.delete(child));
+    return child;
+  }
+
+  async commit<T>(f: () => Promise<T>): Promise<T> {
+    this.committing = true;
+    try {
+      return await f();
+    } finally {
+      this.committing = false;
+      const s = this.pendingSignal;
+      if (s) this.signal(s);
+    }
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    if (this.committing) {
+      this.pendingSignal = sig;
+      return;
+    }
+    for (const c of this.children) c.kill("SIGTERM");
+    this.removeSync(true);
+    this.onInterrupt?.(sig);
+  }
+
+  /** Remove everything; with keepEdit, the kept file (and its dir) stays. */
+  private removeSync(keepEdit: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [sig, h] of this.handlers) process.off(sig, h);
+    process.off("exit", this.exitHandler);
+    let kept = false;
+    try {
+      kept = keepEdit && this.keep !== null && this.keep.when();
+    } catch {
+      kept = true; // when in doubt, never lose an edit
+    }
+    if (kept && this.keep) {
+      for (const e of readdirSync(this.dir)) {
+        const p = join(this.dir, e);
+        if (p !== this.keep.file) rmSync(p, { recursive: true, force: true });
+      }
+      this.keptFile = this.keep.file;
+      return;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Normal end: remove it all, or keep the edit (after an error). */
+  close(keepEdit: boolean): void {
+    this.removeSync(keepEdit);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+/** Run a child to completion, collecting stdout/stderr; stdin closed. */
+export function runChild(
+  ws: PlaintextWorkspace,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = ws.spawn(cmd, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
