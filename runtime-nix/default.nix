@@ -132,5 +132,11 @@ in
       inherit data;
       meta = metas;
     };
+    # A function of the decrypted master secrets expression (used by `nixverse-gen secrets`).
+    secrets = import ./secrets.nix {
+      inherit lib data userInputs;
+      userLib = userLib;
+      nodes = entities.all;
+    };
   };
 }

@@ -234,6 +234,15 @@ describe.skipIf(missing !== null)("runtime over hand-written fleet data (tier B)
     );
     expect(v).toEqual({ nodes: ["db", "mac", "srv", "web"], meta: ["db", "mac", "web"], version: 1, plan: true });
   });
+
+  it("fleet.public.secrets evaluates a master secrets expression with lib', inputs and nodes", async () => {
+    const v = await flakeValue(
+      dir,
+      "nixverse",
+      `nv: (nv.secrets ({ lib', inputs, nodes, ... }: { nodes.srv.k = "\${toString lib'.answer}-\${toString (builtins.length (builtins.attrNames inputs))}-\${nodes.web.name}"; })).nodes`,
+    );
+    expect(v).toEqual({ db: { k: "43-7-web" }, web: { k: "43-7-web" } });
+  });
 });
 
 // Each error fixture is one node `n` whose meta or data is wrong in one way.
