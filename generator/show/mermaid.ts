@@ -17,7 +17,7 @@ export function showMermaid(model: FleetModel): string {
   for (const g of p.groups) out.push(`  ${g.id}(["${label(g.name)}"])`);
   for (const n of p.nodes) {
     const lines = [label(n.name), `${label(n.os)} · ${label(n.channel)}`];
-    if (n.secrets) lines.push("🔑 secrets");
+    if (n.secrets) lines.push("secrets");
     out.push(`  ${n.id}["${lines.join("<br/>")}"]`);
   }
   for (const e of p.edges) out.push(`  ${e.from} --> ${e.to}`);
