@@ -164,21 +164,7 @@ export interface Unary extends Node {
 }
 
 export type BinaryOp =
-  | "=="
-  | "!="
-  | "<"
-  | "<="
-  | ">"
-  | ">="
-  | "&&"
-  | "||"
-  | "->"
-  | "//"
-  | "++"
-  | "+"
-  | "-"
-  | "*"
-  | "/";
+  "==" | "!=" | "<" | "<=" | ">" | ">=" | "&&" | "||" | "->" | "//" | "++" | "+" | "-" | "*" | "/";
 export interface Binary extends Node {
   kind: "Binary";
   op: BinaryOp;

@@ -3,7 +3,17 @@
 // `a.x = …` bindings, two literal sets for the same name merge one level deep, and anything
 // else defined twice is Nix's "attribute 'x' already defined at …" error.
 
-import type { AttrName, Binding, Expr, LegacyLet, Let, ParsedFile, Pos, Span, AttrSet } from "./ast.js";
+import type {
+  AttrName,
+  Binding,
+  Expr,
+  LegacyLet,
+  Let,
+  ParsedFile,
+  Pos,
+  Span,
+  AttrSet,
+} from "./ast.js";
 import { type Diagnostic, type Result, diag, fail, ok } from "../errors.js";
 import { staticName } from "./names.js";
 
@@ -94,7 +104,12 @@ export function attrTables(parsed: ParsedFile): Result<Map<BindsOwner, AttrTable
         t = (j.value as { table: AttrTable }).table;
       } else {
         const nested: AttrTable = { rec: false, attrs: new Map(), dynamic: [] };
-        t.attrs.set(name, { name, value: { kind: "attrs", table: nested, expr: null }, pos, bindings: [b] });
+        t.attrs.set(name, {
+          name,
+          value: { kind: "attrs", table: nested, expr: null },
+          pos,
+          bindings: [b],
+        });
         t = nested;
       }
     }

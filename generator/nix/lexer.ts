@@ -123,7 +123,7 @@ const DEFAULT_RULES: [DefaultRule, RegExp][] = [
   // blockComment and any are matched by hand below.
 ];
 
-const STRING_BODY = "(?:[^$\"\\\\]|\\$[^{\"\\\\]|\\\\[^]|\\$\\\\[^])";
+const STRING_BODY = '(?:[^$"\\\\]|\\$[^{"\\\\]|\\\\[^]|\\$\\\\[^])';
 const STRING_DOLLAR_BEFORE_QUOTE = re(`${STRING_BODY}*\\$(?=")`);
 const STRING_CHUNK = re(`${STRING_BODY}+`);
 const IND_CHUNK = re("(?:[^$']|\\$[^{']|'[^'$])+");

@@ -24,4 +24,3 @@ function plainStringExpr(e: Expr): string | null {
   if (e.kind === "Uri") return e.value;
   return null;
 }
-

@@ -451,7 +451,8 @@ class Parser {
       if (t.type === "IND_STR") {
         this.next();
         raw.push({ kind: "str", value: t.value, indentation: t.indentation, span: t.span });
-      } else if (t.type === "DOLLAR_CURLY") raw.push({ kind: "expr", part: this.parseInterpolation() });
+      } else if (t.type === "DOLLAR_CURLY")
+        raw.push({ kind: "expr", part: this.parseInterpolation() });
       else break;
     }
     this.expect("IND_STRING_CLOSE", "''");
@@ -531,7 +532,8 @@ class Parser {
             names.push(this.parseAttrName());
           else if (n.type === "DOLLAR_CURLY") {
             const name = this.parseAttrName();
-            if (staticName(name) === null) this.failAt("dynamic attributes not allowed in inherit", name.span.start);
+            if (staticName(name) === null)
+              this.failAt("dynamic attributes not allowed in inherit", name.span.start);
             names.push(name);
           } else break;
           const last = names[names.length - 1]!;

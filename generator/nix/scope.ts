@@ -49,7 +49,8 @@ export function checkScopes(parsed: ParsedFile, tables: Map<BindsOwner, AttrTabl
 
   const bindTable = (t: AttrTable, env: Env) => {
     const inner: Env = t.rec ? { names: new Set(t.attrs.keys()), up: env } : env;
-    for (const [name, a] of t.attrs) bindValue(a.value, a.value.kind === "inherit" ? env : inner, name);
+    for (const [name, a] of t.attrs)
+      bindValue(a.value, a.value.kind === "inherit" ? env : inner, name);
     for (const d of t.dynamic) {
       if (d.name.kind === "String") visit(d.name.string, inner);
       else if (d.name.kind === "Dynamic") visit(d.name.expr, inner);
@@ -68,7 +69,8 @@ export function checkScopes(parsed: ParsedFile, tables: Map<BindsOwner, AttrTabl
       case "Let": {
         const t = tables.get(e)!;
         const inner: Env = { names: new Set(t.attrs.keys()), up: env };
-        for (const [name, a] of t.attrs) bindValue(a.value, a.value.kind === "inherit" ? env : inner, name);
+        for (const [name, a] of t.attrs)
+          bindValue(a.value, a.value.kind === "inherit" ? env : inner, name);
         return visit(e.body, inner);
       }
       case "Lambda": {

@@ -1,7 +1,14 @@
 // Positions, comments, decoded values and error reports of the Nix parser.
 
 import { describe, expect, it } from "vitest";
-import type { AttrBinding, AttrSet, Expr, Lambda, ParsedFile, StringLit } from "../../generator/nix/ast.js";
+import type {
+  AttrBinding,
+  AttrSet,
+  Expr,
+  Lambda,
+  ParsedFile,
+  StringLit,
+} from "../../generator/nix/ast.js";
 import { parseNix, sourceOf } from "../../generator/nix/parse.js";
 
 function parse(src: string): ParsedFile {
@@ -83,14 +90,13 @@ describe("decoded literals", () => {
     expect(str("''\n  x ${toString 1} y\n''")).toBe("x ${…} y\n");
   });
   it("reads numbers as Nix does", () => {
-    const list = parse("[ 1. .5 1.5e3 007 9223372036854775807 ]").expr as Extract<Expr, { kind: "List" }>;
-    expect(list.items.map((i) => (i.kind === "Float" ? i.value : i.kind === "Int" ? i.value : null))).toEqual([
-      1,
-      0.5,
-      1500,
-      7n,
-      9223372036854775807n,
-    ]);
+    const list = parse("[ 1. .5 1.5e3 007 9223372036854775807 ]").expr as Extract<
+      Expr,
+      { kind: "List" }
+    >;
+    expect(
+      list.items.map((i) => (i.kind === "Float" ? i.value : i.kind === "Int" ? i.value : null)),
+    ).toEqual([1, 0.5, 1500, 7n, 9223372036854775807n]);
   });
   it("reads `a:b` as a URI and `a: b` as a function", () => {
     expect(parse("a:b").expr.kind).toBe("Uri");

@@ -9,14 +9,21 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseNix } from "../../generator/nix/parse.js";
 import { showLikeNix } from "../../generator/nix/show.js";
 import { type AstVerdict, compareShown } from "./compare-ast.js";
-import { type NixVerdict, nixAvailable, nixParseFiles, nixParseSnippets, removeDir } from "./nix-oracle.js";
+import {
+  type NixVerdict,
+  nixAvailable,
+  nixParseFiles,
+  nixParseSnippets,
+  removeDir,
+} from "./nix-oracle.js";
 
 const HAVE_NIX = nixAvailable();
 const CORPUS = process.env.NIX_CORPUS_DIR;
 const REPO = resolve(import.meta.dirname, "../..");
 const HOME = process.env.HOME ?? homedir();
 
-if (!HAVE_NIX) console.log("SKIPPED: nix-instantiate 2.8 not installed (parser differential tests)");
+if (!HAVE_NIX)
+  console.log("SKIPPED: nix-instantiate 2.8 not installed (parser differential tests)");
 
 interface Tally {
   files: number;
@@ -53,7 +60,9 @@ async function differential(files: string[], t: Tally): Promise<void> {
     if (ours.ok !== nix.ok) {
       t.disagreements.push(
         `${f}: nix ${nix.ok ? "accepts" : `rejects (${nix.error})`}, ours ${
-          ours.ok ? "accepts" : `rejects (${ours.errors[0]!.message} at ${ours.errors[0]!.line}:${ours.errors[0]!.column})`
+          ours.ok
+            ? "accepts"
+            : `rejects (${ours.errors[0]!.message} at ${ours.errors[0]!.line}:${ours.errors[0]!.column})`
         }`,
       );
       continue;
@@ -100,13 +109,21 @@ describe.skipIf(!HAVE_NIX)("parser vs nix-instantiate --parse", () => {
     expect(repoTally.astDifferent).toEqual([]);
   }, 300_000);
 
-  it.skipIf(!CORPUS)("agrees on every .nix file under $NIX_CORPUS_DIR", async () => {
-    const files = await fg("**/*.nix", { cwd: CORPUS!, absolute: true, ignore: ["**/node_modules/**"] });
-    expect(files.length).toBeGreaterThan(0);
-    await differential(files, corpusTally);
-    expect(corpusTally.disagreements).toEqual([]);
-    expect(corpusTally.astDifferent).toEqual([]);
-  }, 900_000);
+  it.skipIf(!CORPUS)(
+    "agrees on every .nix file under $NIX_CORPUS_DIR",
+    async () => {
+      const files = await fg("**/*.nix", {
+        cwd: CORPUS!,
+        absolute: true,
+        ignore: ["**/node_modules/**"],
+      });
+      expect(files.length).toBeGreaterThan(0);
+      await differential(files, corpusTally);
+      expect(corpusTally.disagreements).toEqual([]);
+      expect(corpusTally.astDifferent).toEqual([]);
+    },
+    900_000,
+  );
   if (!CORPUS) console.log("SKIPPED: NIX_CORPUS_DIR not set (corpus differential test)");
 
   // Each snippet: what Nix must do with it, checked against nix and against us.
@@ -136,14 +153,14 @@ describe.skipIf(!HAVE_NIX)("parser vs nix-instantiate --parse", () => {
     "let x = 1; in ''a${toString x}b$c$'d''",
     // paths, URIs, search paths
     "./a/b",
-    "./a/${\"b\"}/c",
-    "./a${\"b\"}",
+    './a/${"b"}/c',
+    './a${"b"}',
     "a/b",
     "../x/./y/../z",
     "/abs/path",
     "~/x/y",
-    "~/${\"x\"}",
-    "/${\"x\"}",
+    '~/${"x"}',
+    '/${"x"}',
     "1/2",
     "<nixpkgs>",
     "<nixpkgs/lib>",
@@ -169,7 +186,7 @@ describe.skipIf(!HAVE_NIX)("parser vs nix-instantiate --parse", () => {
     "a: b: !a // b",
     "a: b: -a ? b",
     "a: a ? b ? c",
-    "a: a ? b.c.\"d\".${\"e\"}",
+    'a: a ? b.c."d".${"e"}',
     "x: -x - -x",
     "x: - x x",
     "a: b: a == b && b != a",
@@ -201,15 +218,15 @@ describe.skipIf(!HAVE_NIX)("parser vs nix-instantiate --parse", () => {
     "{ a.c = 2; a = { b = 1; }; }",
     "{ a = rec { b = 1; }; a = { c = b; }; }",
     '{ "a b" = 1; ${"c"} = 2; "${"d"}" = 3; }',
-    "let ${\"a\"} = 1; in a",
+    'let ${"a"} = 1; in a',
     'let a = 1; in { inherit "a"; }.a or 1',
     "x: { ${x} = 1; ${x}.y = 2; }",
-    "x: x.\"a${x}\"",
+    'x: x."a${x}"',
     "let a.${toString 1} = 1; in a",
-    "let a.${\"x\"} = 1; in a",
+    'let a.${"x"} = 1; in a',
     "__curPos",
     "builtins.map (x: x) [ 1 2 ]",
-    "[ 1 \"a\" ./x { } (x: x) ]",
+    '[ 1 "a" ./x { } (x: x) ]',
     "# comment\n/* block\n comment */ 1 # trailing",
     "/**/ 1",
     "1 /* a */ + /* b */ 2",
@@ -234,7 +251,7 @@ describe.skipIf(!HAVE_NIX)("parser vs nix-instantiate --parse", () => {
     "{ a = { b = 1; }; a = { b = 2; }; }",
     "{ inherit a; a = 1; }",
     "let x = 1; in { inherit x; inherit x; }",
-    "let ${\"a${\"b\"}\"} = 1; in 1",
+    'let ${"a${"b"}"} = 1; in 1',
     "x: { inherit ${x}; }",
     "x: y",
     "let a = b; in a",
@@ -247,7 +264,7 @@ describe.skipIf(!HAVE_NIX)("parser vs nix-instantiate --parse", () => {
     "a/b//c",
     "9223372036854775808",
     "1e400",
-    "\"unterminated",
+    '"unterminated',
     "''unterminated",
     "/* unterminated",
     "(1",
@@ -282,7 +299,9 @@ describe.skipIf(!HAVE_NIX)("parser vs nix-instantiate --parse", () => {
         const opts = { baseDir: dir, home: HOME };
         const v = compareShown(showLikeNix(ours.value, opts), nix.printed, opts);
         if (v !== "equal" && v !== "equal-modulo-order")
-          problems.push(`${JSON.stringify(src)}: ours ${showLikeNix(ours.value, opts)} nix ${nix.printed}`);
+          problems.push(
+            `${JSON.stringify(src)}: ours ${showLikeNix(ours.value, opts)} nix ${nix.printed}`,
+          );
       }
     });
     removeDir(dir);
@@ -303,4 +322,3 @@ describe.skipIf(!HAVE_NIX)("parser vs nix-instantiate --parse", () => {
     expect(problems).toEqual([]);
   }, 60_000);
 });
-
