@@ -311,6 +311,29 @@ describe.skipIf(!nix)("runner: parallelism and failures", () => {
   });
 });
 
+describe.skipIf(!nix)("runner: a single node is stopped too", () => {
+  it("SIGTERM to the runner stops a lone node without a terminal", async () => {
+    const f = makeFleet();
+    const { data, meta } = nNodes(1);
+    const plan = writePlanFile(data, meta, { action: "deploy", names: ["n1"], flakeDir: f.dir });
+    const marker = "41.375";
+    const child = spawn("bash", [f.runner, "node", "deploy", "n1"], {
+      cwd: f.dir,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PATH: `${f.bin}:${process.env.PATH}`, FLAKE: f.dir, STANDIN_LOG: f.log, NIXVERSE_PLAN_FILE: plan, STANDIN_SLEEP: marker },
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += String(d)));
+    for (let t = 0; t < 200 && !out.includes("running for n1"); t++) await new Promise((r) => setTimeout(r, 50));
+    const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(130);
+    const left = spawnSync("ps", ["-eo", "args"], { encoding: "utf8" }).stdout.split("\n").filter((l) => l.includes(`sleep ${marker}`));
+    expect(left).toEqual([]);
+    expect(summaryRows(out)).toEqual({ n1: { action: "deploy", result: "interrupted" } });
+  });
+});
+
 describe.skipIf(!nix)("runner: host files for install, user Makefile", () => {
   function gitFleet(): Fleet {
     const f = makeFleet();
