@@ -62,7 +62,7 @@ function nixArgs(opts: NixOptions, apply: string): string[] {
 
 export function flakeEvaluator(opts: NixOptions): SecretsEvaluator {
   return async (ws, plainFile) => {
-    const apply = `nv: let s = (${secretsFn(plainFile, opts.root)}); in { inherit (s) config nodeNames nodes; }`;
+    const apply = `nv: let s = (${secretsFn(plainFile, opts.root)}) nv; in { inherit (s) config nodeNames nodes; }`;
     const r = await runNix(ws, opts, nixArgs(opts, apply), plainFile);
     if (!r.ok) return r;
     return parseEvaluation(r.value, opts.masterFile);
@@ -77,7 +77,7 @@ export async function evalExpression(
   expr: string,
 ): Promise<Result<unknown>> {
   const apply = `nv: let
-    s = (${secretsFn(plainFile, opts.root)});
+    s = (${secretsFn(plainFile, opts.root)}) nv;
     lib = nv.lib; lib' = nv.userLib; inputs = nv.userInputs or { }; nodes = nv.nodes; secrets = s.config;
   in (${expr}\n)`;
   const r = await runNix(ws, opts, nixArgs(opts, apply), plainFile);

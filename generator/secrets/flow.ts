@@ -216,11 +216,15 @@ export async function editSecrets(o: EditOptions): Promise<number> {
   let ok = false;
   try {
     const editor = io.env.SOPS_EDITOR || io.env.EDITOR || "vi";
-    const status = await new Promise<number | null>((resolve, reject) => {
-      const child = ws.spawn("sh", ["-c", `${editor} "$1"`, "sh", file], { stdio: "inherit", env: io.env });
-      child.on("error", reject);
-      child.on("exit", (code) => resolve(code));
-    });
+    const status = await ws.editing(
+      () =>
+        new Promise<number | null>((resolve, reject) => {
+          // `exec`, so a signal we forward reaches the editor itself, not an intermediate shell.
+          const child = ws.spawn("sh", ["-c", `exec ${editor} "$1"`, "sh", file], { stdio: "inherit", env: io.env });
+          child.on("error", reject);
+          child.on("exit", (code) => resolve(code));
+        }),
+    );
     if (status !== 0) {
       io.stderr.write(`nixverse-gen: the editor (${editor}) exited with status ${status}; nothing was written\n`);
       return 1;

@@ -25,6 +25,7 @@ export class PlaintextWorkspace {
   private readonly handlers: Array<[NodeJS.Signals, () => void]> = [];
   private onInterrupt: ((signal: NodeJS.Signals) => void) | null = null;
   private closed = false;
+  private inEditor = false;
   /** The kept edit after close, if any. */
   keptFile: string | null = null;
   private readonly exitHandler = () => this.removeSync(true);
@@ -75,7 +76,21 @@ export class PlaintextWorkspace {
     }
   }
 
+  /**
+   * While an editor runs, Ctrl-C belongs to it (as git does): SIGINT is ignored, SIGTERM still
+   * ends everything.
+   */
+  async editing<T>(f: () => Promise<T>): Promise<T> {
+    this.inEditor = true;
+    try {
+      return await f();
+    } finally {
+      this.inEditor = false;
+    }
+  }
+
   private signal(sig: NodeJS.Signals): void {
+    if (sig === "SIGINT" && this.inEditor) return;
     if (this.committing) {
       this.pendingSignal = sig;
       return;
