@@ -32,7 +32,8 @@ Examples:
 
 function report(r: InitResult, cwd: string): string[] {
   const lines: string[] = [];
-  const rel = path.relative(cwd, r.root) || ".";
+  const relative = path.relative(cwd, r.root);
+  const rel = relative === "" ? "." : relative.startsWith("..") ? r.root : relative;
   const g = r.generation;
   if (r.mode === "new") lines.push(`created a starter fleet in ${rel}: ${r.created.join(", ")}`);
   if (r.mode === "existing-tree") lines.push(`found nodes/ in ${rel}; generating its flake`);
@@ -59,18 +60,20 @@ function report(r: InitResult, cwd: string): string[] {
   }
   const o = r.outcome;
   if (o?.backup) lines.push(`kept the old flake.nix as ${o.backup}`);
-  if (o) lines.push(`wrote flake.nix and ${OWNED_COUNT(o.written)} file(s) under nixverse/`);
+  if (o) {
+    const n = o.written.filter((w) => w.startsWith("nixverse/")).length;
+    lines.push(`wrote flake.nix and ${n} file${n === 1 ? "" : "s"} under nixverse/`);
+  }
   if (r.mode === "adopt") {
     lines.push("flake.lock keeps the pins of your inputs; Nix drops nixverse from it and locks new inputs on the next evaluation");
     lines.push("review with `git diff`, then: nixos-rebuild switch --flake .#<node>");
   } else if (g) {
     const first = Object.keys(g.fleet.model.nodes).sort()[0];
-    if (first) lines.push(`next: sudo nixos-rebuild switch --flake ${rel === "." ? "." : rel}#${first}`);
+    const cd = rel === "." ? "" : `cd ${rel} && `;
+    if (first) lines.push(`next: ${cd}sudo nixos-rebuild switch --flake .#${first}`);
   }
   return lines;
 }
-
-const OWNED_COUNT = (written: string[]) => written.filter((w) => w.startsWith("nixverse/")).length;
 
 export const init: Command = {
   name: "init",

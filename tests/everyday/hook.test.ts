@@ -1,0 +1,129 @@
+// `nixverse-gen hook install`: driven through real `git commit`s in a temp repository.
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { repoRoot, runCli } from "../support/cli.js";
+import { tempDir } from "../support/nix.js";
+
+// The hook runs the package's bin, which runs dist/ (`npm run build`, as `npm test` does first).
+const built = existsSync(path.join(repoRoot, "dist/cli/main.js"));
+if (!built) console.log("SKIPPED: dist/ missing: run `npm run build` (the hook runs bin/nixverse-gen.js)");
+
+const gitEnv = {
+  GIT_AUTHOR_NAME: "t",
+  GIT_AUTHOR_EMAIL: "t@example.org",
+  GIT_COMMITTER_NAME: "t",
+  GIT_COMMITTER_EMAIL: "t@example.org",
+  GIT_CONFIG_GLOBAL: "/dev/null",
+  GIT_CONFIG_NOSYSTEM: "1",
+  NIXVERSE_GEN: "",
+  FLAKE: "",
+};
+
+const git = (cwd: string, args: string[]) => execa("git", args, { cwd, env: gitEnv, reject: false });
+
+/** A git repository holding a generated starter fleet, committed. */
+async function repo(): Promise<string> {
+  const dir = tempDir("nixverse-hook-");
+  await git(dir, ["init", "-q", "-b", "main"]);
+  const r = await runCli(["init"], dir);
+  if (r.code !== 0) throw new Error(r.stderr);
+  await git(dir, ["add", "-A"]);
+  const c = await git(dir, ["commit", "-q", "-m", "start"]);
+  if (c.exitCode !== 0) throw new Error(c.stderr);
+  return dir;
+}
+
+const hookFile = (dir: string) => path.join(dir, ".git/hooks/pre-commit");
+const head = async (dir: string) => (await git(dir, ["rev-parse", "HEAD"])).stdout;
+
+describe.skipIf(!built)("hook install", () => {
+  it("regenerates and stages the flake on a real commit", async () => {
+    const dir = await repo();
+    const r = await runCli(["hook", "install"], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("installed the pre-commit hook");
+    expect(statSync(hookFile(dir)).mode & 0o111).not.toBe(0);
+
+    // A new node, committed without running the generator: the hook must add it to the flake.
+    writeFileSync(path.join(dir, "nodes/my-node/node.nix"), '{ os = "nixos"; channel = "stable"; }\n');
+    await git(dir, ["add", "nodes"]);
+    const c = await git(dir, ["commit", "-q", "-m", "stable"]);
+    expect(c.stderr).not.toContain("error");
+    expect(c.exitCode).toBe(0);
+    const files = (await git(dir, ["show", "--name-only", "--format=", "HEAD"])).stdout.split("\n").sort();
+    expect(files).toContain("flake.nix");
+    expect(files).toContain("nixverse/fleet.nix");
+    expect(files).toContain("nodes/my-node/node.nix");
+    expect((await git(dir, ["show", "HEAD:flake.nix"])).stdout).toContain("nixpkgs-stable-nixos");
+    expect((await git(dir, ["status", "--porcelain"])).stdout).toBe("");
+  });
+
+  it("blocks a commit with a broken node.nix, printing file:line:col", async () => {
+    const dir = await repo();
+    await runCli(["hook", "install"], dir);
+    const before = await head(dir);
+    writeFileSync(path.join(dir, "nodes/my-node/node.nix"), '{\n  os = "nixos"\n  channel = "unstable";\n}\n');
+    await git(dir, ["add", "nodes"]);
+    const c = await git(dir, ["commit", "-q", "-m", "broken"]);
+    expect(c.exitCode).not.toBe(0);
+    // Where Nix itself puts it (nix-instantiate --parse: 3:11, the unexpected "=").
+    expect(c.stderr).toMatch(/^nodes\/my-node\/node\.nix:3:11: error: syntax error/m);
+    expect(c.stderr).toContain("commit blocked");
+    expect(await head(dir)).toBe(before);
+  });
+
+  it("chains an existing hook (run first, can block), is idempotent, and uninstall restores it", async () => {
+    const dir = await repo();
+    const mine = '#!/bin/sh\necho "$0" >> "$(git rev-parse --git-dir)/mine.log"\n[ ! -e "$(git rev-parse --show-toplevel)/BLOCK" ]\n';
+    writeFileSync(hookFile(dir), mine);
+    chmodSync(hookFile(dir), 0o755);
+
+    const first = await runCli(["hook", "install"], dir);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("the previous hook now runs first");
+    const installed = readFileSync(hookFile(dir), "utf8");
+    const again = await runCli(["hook", "install"], dir);
+    expect(again.stdout).toContain("already installed");
+    expect(readFileSync(hookFile(dir), "utf8")).toBe(installed);
+    expect(readFileSync(path.join(dir, ".git/hooks/pre-commit.nixverse-chained"), "utf8")).toBe(mine);
+
+    writeFileSync(path.join(dir, "notes.txt"), "x\n");
+    await git(dir, ["add", "notes.txt"]);
+    expect((await git(dir, ["commit", "-q", "-m", "notes"])).exitCode).toBe(0);
+    expect(readFileSync(path.join(dir, ".git/mine.log"), "utf8")).toContain("pre-commit.nixverse-chained");
+
+    // The chained hook still has its say.
+    writeFileSync(path.join(dir, "BLOCK"), "");
+    await git(dir, ["add", "BLOCK"]);
+    const before = await head(dir);
+    expect((await git(dir, ["commit", "-q", "-m", "blocked"])).exitCode).not.toBe(0);
+    expect(await head(dir)).toBe(before);
+
+    const un = await runCli(["hook", "uninstall"], dir);
+    expect(un.stdout).toContain("restored the one it chained");
+    expect(readFileSync(hookFile(dir), "utf8")).toBe(mine);
+    expect(existsSync(path.join(dir, ".git/hooks/pre-commit.nixverse-chained"))).toBe(false);
+  });
+
+  it("follows core.hooksPath and works from a flake in a subdirectory", async () => {
+    const top = tempDir("nixverse-hook-");
+    await git(top, ["init", "-q", "-b", "main"]);
+    await git(top, ["config", "core.hooksPath", ".githooks"]);
+    const dir = path.join(top, "infra/fleet");
+    expect((await runCli(["init", dir], top)).code).toBe(0);
+    expect((await runCli(["hook", "install", "--flake", dir], top)).code).toBe(0);
+    expect(existsSync(path.join(top, ".githooks/pre-commit"))).toBe(true);
+    writeFileSync(path.join(dir, "nodes/my-node/node.nix"), '{ os = "nixos"; channel = "stable"; }\n');
+    await git(top, ["add", "-A"]);
+    expect((await git(top, ["commit", "-q", "-m", "x"])).exitCode).toBe(0);
+    expect((await git(top, ["show", "HEAD:infra/fleet/flake.nix"])).stdout).toContain("nixpkgs-stable-nixos");
+  });
+
+  it("says what to do outside git", async () => {
+    const r = await runCli(["hook", "install"], tempDir());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("is not inside a git work tree (run `git init` first)");
+  });
+});
