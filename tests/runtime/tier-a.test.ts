@@ -1,7 +1,7 @@
 // Tier A (always): the runtime library parses with Nix 2.8, and its pieces that need no nixpkgs
 // evaluate correctly over a few builtins standing in for `lib`.
 
-import { readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run, runtimeDir, tempDir } from "./support/nix.js";
@@ -16,6 +16,13 @@ const miniLib = `{
   isFunction = builtins.isFunction;
   functionArgs = builtins.functionArgs;
   genAttrs = names: f: builtins.listToAttrs (map (n: { name = n; value = f n; }) names);
+  isAttrs = builtins.isAttrs;
+  isList = builtins.isList;
+  elem = builtins.elem;
+  assertMsg = c: m: c || throw m;
+  concatMapStringsSep = sep: f: l: builtins.concatStringsSep sep (map f l);
+  removePrefix = p: s: let n = builtins.stringLength p; in if builtins.substring 0 n s == p then builtins.substring n (-1) s else s;
+  reverseList = l: let n = builtins.length l; in builtins.genList (i: builtins.elemAt l (n - i - 1)) n;
 }`;
 
 async function evalJson(expr: string): Promise<unknown> {
@@ -230,5 +237,81 @@ describe("meta definition calls (util.nix)", () => {
       (u.defLocation { file = ${dir}/group.nix; attr = null; })
     ]`);
     expect(v).toEqual([`${dir}/group.nix#common`, `${dir}/group.nix`]);
+  });
+});
+
+describe("user outputs without flake-parts (outputs.nix over builtins)", () => {
+  // Output files live in a temp flake dir; data refers to them as Nix paths, as fleet.nix does.
+  const dir = tempDir("outputs-a");
+  const files: Record<string, string> = {
+    "outputs/flake/templates.nix": "{ lib, nodes, ... }: { basic = { path = 1; }; nodeNames = builtins.attrNames nodes; }",
+    "private/outputs/flake/templates.nix": "{ extra = { path = 2; }; }",
+    "outputs/flake/overlays.nix": '[ "public" ]',
+    "private/outputs/flake/overlays.nix": '[ "private" ]',
+    "outputs/perSystem/packages.nix": "{ system, pkgs, ... }: { which = system; fromPkgs = pkgs.tag; }",
+    "outputs/flake/lib.nix": "{ x = 1; }",
+    "outputs/flake/nixverse.nix": "{ x = 1; }",
+    "outputs/flake/nixosConfigurations.nix": "{ x = 1; }",
+    "outputs/flake/darwinConfigurations.nix": "{ x = 1; }",
+    "outputs/perSystem/apps.nix": "{ system, ... }: { hi = system; }",
+    "outputs/flake/clash.nix": "{ a = 1; }",
+    "private/outputs/flake/clash.nix": "{ a = 2; }",
+  };
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(join(dir, rel, ".."), { recursive: true });
+    writeFileSync(join(dir, rel), content);
+  }
+  const call = (flake: string, perSystem: string) => `
+    let
+      lib = ${miniLib};
+      o = import ${join(runtimeDir, "outputs.nix")} {
+        inherit lib;
+        data.outputs = { flake = { ${flake} }; perSystem = { ${perSystem} }; flakeParts = [ ]; };
+        flakePath = ${dir};
+        inputs = { };
+        userInputs = { };
+        userLib = { };
+        userPkgs = pkgs: { };
+        userModules = { };
+        nodes = { n1 = { }; g = { }; };
+        systems = [ "x86_64-linux" "aarch64-darwin" ];
+        libInput.legacyPackages = lib.genAttrs [ "x86_64-linux" "aarch64-darwin" ] (s: { tag = "pkgs-\${s}"; });
+      };
+    in`;
+  const f = (name: string, ...rels: string[]) => `${name} = [ ${rels.map((r) => `${dir}/${r}`).join(" ")} ];`;
+
+  it("merges public and private files, lists private first, and expands perSystem outputs", async () => {
+    const v = await evalJson(`${call(
+      f("templates", "outputs/flake/templates.nix", "private/outputs/flake/templates.nix") +
+        f("overlays", "outputs/flake/overlays.nix", "private/outputs/flake/overlays.nix"),
+      f("packages", "outputs/perSystem/packages.nix") + f("apps", "outputs/perSystem/apps.nix"),
+    )} { inherit (o) outputs userApps appSource; }`);
+    expect(v).toEqual({
+      outputs: {
+        templates: { basic: { path: 1 }, extra: { path: 2 }, nodeNames: ["g", "n1"] },
+        overlays: ["private", "public"],
+        packages: {
+          "x86_64-linux": { which: "x86_64-linux", fromPkgs: "pkgs-x86_64-linux" },
+          "aarch64-darwin": { which: "aarch64-darwin", fromPkgs: "pkgs-aarch64-darwin" },
+        },
+      },
+      userApps: { "x86_64-linux": { hi: "x86_64-linux" }, "aarch64-darwin": { hi: "aarch64-darwin" } },
+      appSource: "outputs/perSystem/apps.nix",
+    });
+  });
+
+  it.each([
+    ["lib", "Do not specify the lib flake output, it is generated automatically"],
+    ["nixverse", "Do not specify the nixverse flake output, it is used internally by nixverse"],
+    ["nixosConfigurations", "Do not specify the nixosConfigurations flake output, it is generated automatically"],
+    ["darwinConfigurations", "Do not specify the darwinConfigurations flake output, it is generated automatically"],
+  ])("refuses a user %s output", async (name, message) => {
+    const e = await evalError(`${call(f(name, `outputs/flake/${name}.nix`), "")} o.outputs`);
+    expect(e).toContain(message);
+  });
+
+  it("names both files when public and private define the same key", async () => {
+    const e = await evalError(`${call(f("clash", "outputs/flake/clash.nix", "private/outputs/flake/clash.nix"), "")} o.outputs`);
+    expect(e).toContain("Output `clash.a` is defined in both `private/outputs/flake/clash.nix` and `outputs/flake/clash.nix`");
   });
 });
