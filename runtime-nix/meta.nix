@@ -18,7 +18,12 @@ let
     let
       location = util.defLocation def;
       imported = import def.file;
-      value = if def.attr == null then imported else imported.${def.attr};
+      value =
+        if def.attr == null then
+          imported
+        else
+          imported.${def.attr}
+            or (throw "nixverse: node ${name}: ${toString def.file} has no attribute ${def.attr} any more; re-run nixverse-gen");
     in
     _: { _file = location; } // util.callWith args value;
 
