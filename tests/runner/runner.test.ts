@@ -428,6 +428,33 @@ describe.skipIf(!nix)("runner: host files for install, user Makefile", () => {
   });
 });
 
+describe.skipIf(!nix)("runner: finding the fleet", () => {
+  it("without FLAKE: the nearest generated fleet above $PWD, else the fleet the script lives in", () => {
+    const f = makeFleet();
+    mkdirSync(path.join(f.dir, "nixverse"));
+    mkdirSync(path.join(f.dir, "nodes", "n1"), { recursive: true });
+    const script = path.join(f.dir, "nixverse", "run.sh");
+    writeFileSync(script, readFileSync(f.runner));
+    const { data, meta } = nNodes(1);
+    const plan = writePlanFile(data, meta, { action: "deploy", names: ["n1"], flakeDir: f.dir });
+    const go = (cwd: string, runner: string) =>
+      spawnSync("bash", [runner, "node", "deploy", "n1"], {
+        cwd,
+        encoding: "utf8",
+        env: { ...process.env, FLAKE: "", PATH: `${f.bin}:${process.env.PATH}`, STANDIN_LOG: f.log, NIXVERSE_PLAN_FILE: plan },
+      });
+    // from a subdirectory of the fleet, with a runner copy living elsewhere
+    expect(go(path.join(f.dir, "nodes", "n1"), f.runner).stdout).toContain(`logs: ${f.dir}/build/logs`);
+    // from inside an unrelated flake: not that one, but the fleet the script belongs to
+    const other = tmpDir("nixverse-other-");
+    writeFileSync(path.join(other, "flake.nix"), "{ }\n");
+    const r = go(other, script);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(path.join(other, "build"))).toBe(false);
+    expect(readFileSync(path.join(f.dir, "build", "logs", "n1.log"), "utf8")).toContain("running for n1");
+  });
+});
+
 describe("runner: command line", () => {
   const f = makeFleet();
   it.each([["0"], ["-3"], ["x"], ["1.5"], [""]])("-p %s is a usage error", (p) => {
