@@ -113,7 +113,8 @@ type SVal =
   | { k: "args" }
   | { k: "libfn"; name: string; args: Thunk[]; loc: Location }
   | { k: "override"; priority: number; content: Thunk; loc: Location; fn: string }
-  | { k: "if"; cond: boolean; content: Thunk; loc: Location }
+  /** cond null: not a literal boolean (condWhat says what it is). */
+  | { k: "if"; cond: boolean | null; condWhat: string; content: Thunk; loc: Location }
   | { k: "merge"; items: Thunk[]; loc: Location }
   | { k: "attrs"; entries: Entry[]; loc: Location }
   | { k: "list"; items: Thunk[]; loc: Location }
@@ -269,7 +270,12 @@ class Evaluator {
     for (let s: Env | null = env; s; s = s.up) {
       if (!s.scope) continue;
       if (s.scope.kind === "with") withs.push(s.scope.value);
-      else if (s.scope.names.has(name)) return this.force(s.scope.names.get(name)!);
+      else if (s.scope.names.has(name)) {
+        const t = s.scope.names.get(name)!;
+        const v = this.force(t);
+        // An unknown function argument is reported where it is used.
+        return "val" in t && v.k === "opaque" ? { ...v, loc: at } : v;
+      }
     }
     if (name === "true" || name === "false") return { k: "lit", value: name === "true", loc: at };
     if (name === "null") return { k: "lit", value: null, loc: at };
@@ -354,9 +360,11 @@ class Evaluator {
       };
     }
     // mkIf
-    if (first.k !== "lit" || typeof first.value !== "boolean")
-      return opaque("lib.mkIf with a condition that is not literally true or false", file, e);
-    return { k: "if", cond: first.value, content: args[1]!, loc: at };
+    if (first.k !== "lit" || typeof first.value !== "boolean") {
+      const what = first.k === "opaque" ? first.what : `a ${first.k}`;
+      return { k: "if", cond: null, condWhat: what, content: args[1]!, loc: at };
+    }
+    return { k: "if", cond: first.value, condWhat: "", content: args[1]!, loc: at };
   }
 }
 
@@ -437,6 +445,9 @@ class MetaReader {
     let v = this.ev.force(t);
     if (v.k === "lambda") v = this.call(v);
     if (v.k === "opaque") return this.cannotSee(v, context);
+    // A module that is itself lib.mkMerge/mkIf/mkOverride is a shorthand module whose whole
+    // config carries the property.
+    if (v.k === "merge" || v.k === "if" || v.k === "override") return this.config({ val: v }, []);
     if (v.k !== "attrs") {
       const l = svalLoc(v);
       this.errors.push(
@@ -536,6 +547,18 @@ class MetaReader {
         for (const i of v.items) this.config(i, wrappers);
         return;
       case "if":
+        if (v.cond === null) {
+          // Fine as long as nothing under it is one of our options.
+          const inner = this.ev.force(v.content);
+          const mentions =
+            inner.k === "attrs" &&
+            inner.entries.every((x) => {
+              const n = staticName(x.path[0]!);
+              return n !== null && !this.options.includes(n);
+            });
+          if (!mentions) this.unknownCondition(v);
+          return;
+        }
         // `mkIf false` defines nothing, unless a priority outside it makes the module system
         // see the mkIf itself as the value (an error the leaf reports).
         if (!v.cond && !wrappers.some((w) => w.k === "override")) return;
@@ -595,6 +618,7 @@ class MetaReader {
     for (const w of outer) {
       if (w.k === "if") {
         if (state) return this.nested(name, "lib.mkIf", state.fn, w.loc);
+        if (w.cond === null) return this.unknownCondition(w, name);
         if (!w.cond) return;
       } else {
         if (state) return this.nested(name, w.fn, state.fn, w.loc);
@@ -619,6 +643,7 @@ class MetaReader {
         return;
       case "if":
         if (priority !== null) return this.nested(name, "lib.mkIf", overrideFn, v.loc);
+        if (v.cond === null) return this.unknownCondition(v, name);
         if (v.cond) this.leafValue(name, this.ev.force(v.content), null, "");
         return;
       case "override":
@@ -640,6 +665,17 @@ class MetaReader {
           diag("meta-not-static", `${name} must be a literal string`, svalLoc(v), `${WHY}; ${FIX}`),
         );
     }
+  }
+
+  private unknownCondition(v: Extract<SVal, { k: "if" }>, name?: string): void {
+    this.errors.push(
+      diag(
+        "meta-not-static",
+        `lib.mkIf here decides ${name ?? `whether ${this.opts()} are set`}, but its condition is ${v.condWhat}, not literally true or false`,
+        v.loc,
+        `${WHY}; move ${name ?? "those definitions"} out of the lib.mkIf`,
+      ),
+    );
   }
 
   private nested(name: string, inner: string, outer: string, at: Location): void {
