@@ -203,7 +203,7 @@ describe("staticMetaDefs: priorities", () => {
       os: [`a@1000 ${F}:1:64`],
     });
     expect(defs('{ lib, ... }: let l = lib; d = l.mkDefault; in { os = d "a"; }')).toEqual({
-      os: [`a@1000 ${F}:1:58`],
+      os: [`a@1000 ${F}:1:57`],
     });
   });
 
