@@ -95,3 +95,28 @@ describe.skipIf(missing !== null)("examples/cluster", () => {
     });
   });
 });
+
+describe.skipIf(missing !== null)("examples/fleet", () => {
+  let dir = "";
+  beforeAll(async () => {
+    dir = await generatedFlake("fleet", join(repoRoot, "examples", "fleet"), {}, ["flake.nix"]);
+  });
+
+  it("home-manager root from a group of groups, with a modules/home module via modules'", async () => {
+    expect(
+      await flakeValue(dir, "nixosConfigurations.web1.config.home-manager.users.root", "u: { p = u.fleet.shell.prompt; b = u.programs.bash.enable; }"),
+    ).toEqual({ p: "root@fleet", b: true });
+  });
+
+  it("modules' (nixos), lib' and the group-of-groups meta reach the nodes", async () => {
+    expect(await flakeValue(dir, "nixosConfigurations.web2.config.services.prometheus.exporters.node.enable")).toBe(true);
+    expect(
+      await flakeValue(dir, "nixosConfigurations.router2.config.networking.interfaces.lan.ipv4.addresses", "a: map (x: x.address) a"),
+    ).toEqual(["10.0.0.2"]);
+    expect(await flakeValue(dir, "nixverse.meta.web1.deploy", "d: { inherit (d) sshOpts buildOnRemote targetHost; }")).toEqual({
+      sshOpts: ["StrictHostKeyChecking=accept-new"],
+      buildOnRemote: true,
+      targetHost: "root@10.0.1.11",
+    });
+  });
+});
