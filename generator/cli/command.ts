@@ -20,6 +20,8 @@ export interface Command {
   summary: string;
   /** Full `--help` text: usage, options, examples. */
   help: string;
+  /** Help for a subcommand (`hook install --help`); falls back to `help` when absent or null. */
+  helpFor?(args: string[]): string | null;
   /** Returns the exit status: 0 ok, 1 failure, 2 usage error. */
   run(args: string[], ctx: CliContext): Promise<number>;
 }

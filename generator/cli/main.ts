@@ -58,7 +58,7 @@ export async function main(argv: string[], ctx: CliContext = defaultContext()): 
       ctx.stderr.write(`nixverse-gen: unknown help topic "${topic}" (run "nixverse-gen --help")\n`);
       return 2;
     }
-    ctx.stdout.write(cmd.help);
+    ctx.stdout.write(cmd.helpFor?.(rest.slice(1)) ?? cmd.help);
     return 0;
   }
   let cmd: Command | undefined;
@@ -81,7 +81,7 @@ export async function main(argv: string[], ctx: CliContext = defaultContext()): 
     return 2;
   }
   if (args.includes("-h") || args.includes("--help")) {
-    ctx.stdout.write(cmd.help);
+    ctx.stdout.write(cmd.helpFor?.(args) ?? cmd.help);
     return 0;
   }
   try {

@@ -61,14 +61,11 @@ export const hook: Command = {
   name: "hook",
   summary: "install a git pre-commit hook that regenerates and stages the flake",
   help,
+  helpFor: (args) => (args[0] === "install" ? installHelp : args[0] === "uninstall" ? uninstallHelp : null),
   async run(args: string[], ctx: CliContext): Promise<number> {
     const [sub, ...rest] = args;
     if (sub === undefined) throw new UsageError("missing subcommand: install or uninstall");
     if (sub !== "install" && sub !== "uninstall") throw new UsageError(`unknown subcommand "${sub}"`);
-    if (rest.includes("-h") || rest.includes("--help")) {
-      ctx.stdout.write(sub === "install" ? installHelp : uninstallHelp);
-      return 0;
-    }
     const { values } = parseOptions(rest, { flake: { type: "string" } });
     const root = findFlakeDir(ctx.cwd, values.flake, ctx.env);
     const result = sub === "install" ? await installHook(root) : await uninstallHook(root);
