@@ -387,3 +387,52 @@ describe.skipIf(missing !== null)("bad meta through a generated flake", () => {
     expect(e).toMatch(/-source\/nodes\/g\/group\.nix#common': "yes"/);
   });
 });
+
+// NIXVERSE-REFERENCE §2.4's worked example [verified against Nixverse]: a diamond (top lists a
+// and b; both list n1). The definition order, and the resulting list-option order of this
+// nixpkgs lib, must be Nixverse's.
+describe.skipIf(missing !== null)("diamond definition order (REFERENCE §2.4)", () => {
+  let dir = "";
+  beforeAll(async () => {
+    dir = await generatedFlake("diamond", null, {
+      "nodes/common/configuration.nix": "{ }\n",
+      "nodes/top/group.nix": '{ common.l = [ "top.common" ]; a.l = [ "top.a" ]; b.l = [ "top.b" ]; }\n',
+      "nodes/a/group.nix": '{ common.l = [ "a.common" ]; n1.l = [ "a.n1" ]; }\n',
+      "nodes/b/group.nix": '{ common.l = [ "b.common" ]; n1.l = [ "b.n1" ]; }\n',
+      "nodes/n1/node.nix":
+        '{ lib, ... }: { options.l = lib.mkOption { type = lib.types.listOf lib.types.str; }; config = { os = "nixos"; channel = "unstable"; l = [ "n1.node" ]; }; }\n',
+    });
+  });
+
+  it("definitions: [top.common, top.b, top.common, top.a, a.common, a.n1, b.common, b.n1, n1/node.nix]", async () => {
+    const v = (await flakeValue(dir, "nixverse.data.nodes.n1.meta", "map (d: { file = toString d.file; inherit (d) attr; })")) as {
+      file: string;
+      attr: string | null;
+    }[];
+    expect(v.map((d) => `${storeRel(d.file)}${d.attr === null ? "" : `#${d.attr}`}`)).toEqual([
+      "nodes/top/group.nix#common",
+      "nodes/top/group.nix#b",
+      "nodes/top/group.nix#common",
+      "nodes/top/group.nix#a",
+      "nodes/a/group.nix#common",
+      "nodes/a/group.nix#n1",
+      "nodes/b/group.nix#common",
+      "nodes/b/group.nix#n1",
+      "nodes/n1/node.nix",
+    ]);
+  });
+
+  it("a list option merges in Nixverse's (reverse) order, the repeated common twice", async () => {
+    expect(await flakeValue(dir, "nixverse.meta.n1.l")).toEqual([
+      "n1.node",
+      "b.n1",
+      "b.common",
+      "a.n1",
+      "a.common",
+      "top.a",
+      "top.common",
+      "top.b",
+      "top.common",
+    ]);
+  });
+});
