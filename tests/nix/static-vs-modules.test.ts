@@ -80,7 +80,7 @@ const CASES: { name: string; defs: string[]; extra?: Record<string, string> }[] 
   {
     name: "let and rec",
     defs: [
-      'let c = "z"; in rec { os = "nixos"; channel = c; system = "aarch64-linux"; s = system; }',
+      'let c = "z"; in rec { os = "nixos"; channel = c; system = "aarch64-linux"; }',
     ],
   },
 ];
