@@ -63,14 +63,13 @@ export function planInputs(model: FleetModel, declared: string[], config: Config
     for (const [, p] of sortedPairs) {
       const users = p.needs.get(need);
       if (!users) continue;
-      const table = renameTable([...names], p.channel, p.os);
-      if (table[need]) continue;
-      const name = conventionalName(need, p.channel, p.os);
-      const existing = addedByName.get(name);
-      if (existing) {
-        existing.nodes.push(...users.map((u) => u.name));
+      const provider = renameTable([...names], p.channel, p.os)[need];
+      if (provider) {
+        // Shared by several (channel, os) pairs, e.g. nixpkgs-unstable for nixos and darwin.
+        addedByName.get(provider)?.nodes.push(...users.map((u) => u.name));
         continue;
       }
+      const name = conventionalName(need, p.channel, p.os);
       const url = conventionalUrl(need, p.channel, p.os, config);
       if (url === null) {
         const first = users[0]!;
@@ -120,6 +119,7 @@ export function planInputs(model: FleetModel, declared: string[], config: Config
 
   for (const a of addedByName.values()) {
     if (a.nodes.length) {
+      a.nodes.sort();
       const n = model.nodes[a.nodes[0]!]!;
       const what = a.name.startsWith("nixpkgs-")
         ? `channel "${n.channel.value}"${n.channel.value === "unstable" ? "" : `, os ${n.os.value}`}`

@@ -62,7 +62,7 @@ function isScalar(v: NixValue): boolean {
   return v === null || typeof v !== "object" || v instanceof NixPath || v instanceof NixRaw;
 }
 
-function inline(v: NixValue): string | null {
+function inline(v: NixValue, inList = false): string | null {
   if (v === null) return "null";
   if (typeof v === "string") return nixString(v);
   if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(v);
@@ -77,18 +77,22 @@ function inline(v: NixValue): string | null {
   }
   const entries = Object.entries(v);
   if (entries.length === 0) return "{ }";
+  // Records in lists (meta definitions) read best on one line each.
+  if (inList && entries.every(([, x]) => isScalar(x))) {
+    return `{ ${entries.map(([k, x]) => `${nixAttrName(k)} = ${inline(x)};`).join(" ")} }`;
+  }
   return null;
 }
 
 /** Renders `value` as it would appear after `indent` spaces (the first line is not indented). */
-export function renderNix(value: NixValue, indent = 0): string {
+export function renderNix(value: NixValue, indent = 0, inList = false): string {
   const pad = " ".repeat(indent + 2);
-  const flat = inline(value);
+  const flat = inline(value, inList);
   if (flat !== null && flat.length + indent <= MAX_INLINE) return flat;
   if (value instanceof NixRaw) return value.text;
   if (value instanceof NixCommented) return renderNix(value.value, indent);
   if (Array.isArray(value)) {
-    const items = value.map((x) => `${pad}${renderNix(x, indent + 2)}`);
+    const items = value.map((x) => `${pad}${renderNix(x, indent + 2, true)}`);
     return `[\n${items.join("\n")}\n${" ".repeat(indent)}]`;
   }
   if (value === null || typeof value !== "object" || value instanceof NixPath) return flat!;

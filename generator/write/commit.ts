@@ -37,8 +37,8 @@ export async function commitGeneration(
         `b/${rel}`,
         existing.get(rel)?.content ?? "",
         files.get(rel)?.content ?? "",
-        "",
-        "",
+        undefined,
+        undefined,
         { context: 3 },
       ).replace(/^=+\n/, ""),
     )

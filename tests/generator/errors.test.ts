@@ -52,8 +52,8 @@ describe("gen reports structural errors with locations and writes nothing", () =
       "nodes/b/group.nix", "b cannot simultaneously be a node (nodes/b/node.nix) and a group (nodes/b/group.nix)"));
 
   it("node.nix and host.nix in one directory", () =>
-    expectError({ ...ok, "nodes/a/host.nix": "{ }" }, "both-exist", "nodes/a/node.nix",
-      "Both nodes/a/host.nix and nodes/a/node.nix exist, only one is allowed"));
+    expectError({ ...ok, "nodes/a/host.nix": "{ }" }, "both-exist", "nodes/a/host.nix",
+      "Both nodes/a/node.nix and nodes/a/host.nix exist, only one is allowed"));
 
   it("public node, private group", () =>
     expectError({ ...ok, "private/nodes/a/group.nix": "{ z = { }; }" }, "entity-type-clash",
@@ -78,11 +78,17 @@ describe("gen reports structural errors with locations and writes nothing", () =
 
   it("syntax error in node.nix, at Nix's position", () =>
     expectError({ ...ok, "nodes/a/node.nix": '{\n  os = "nixos"\n  channel = "unstable";\n}\n' }, "nix-parse",
-      /^nodes\/a\/node\.nix:3:3: error: /, /./));
+      // Where Nix 2.8 itself reports it: 3:11, "unexpected '=', expecting ';'".
+      "nodes/a/node.nix:3:11", "unexpected '=', expecting ';'"));
 
   it("os that is not a literal", () =>
-    expectError({ ...ok, "nodes/a/node.nix": 'let x = "nixos"; in { os = x; channel = "unstable"; }' }, "meta-not-static",
-      "nodes/a/node.nix:1:28", /os/));
+    expectError({ ...ok, "nodes/a/node.nix": '{ lib, ... }:\n{\n  os = lib.toLower "NIXOS";\n  channel = "unstable";\n}\n' },
+      "meta-not-static", "nodes/a/node.nix:3:8", /os/));
+
+  it("let-bound literals are fine", async () => {
+    const root = makeTree({ ...ok, "nodes/a/node.nix": 'let x = "nixos"; in { os = x; channel = "unstable"; }' });
+    expect((await runCli(["gen", "--flake", root], root)).code).toBe(0);
+  });
 
   it("conflicting channels at the same priority name both places", () =>
     expectError(
