@@ -83,6 +83,11 @@ describe.skipIf(missing !== null)("examples/cluster", () => {
     expect(await flakeValue(dir, 'darwinConfigurations.mac.config.environment.etc."fleet-os".text')).toBe("darwin");
   });
 
+  it("the stable db gets pkgs-unstable; unstable members do not", async () => {
+    expect(await flakeValue(dir, "nixosConfigurations.db", "c: c._module.args.pkgs-unstable.system")).toBe("x86_64-linux");
+    expect(await flakeValue(dir, "nixosConfigurations.server1", "c: c._module.args ? pkgs-unstable")).toBe(false);
+  });
+
   it("group entities list their nodes; meta merges mkDefault common with member values", async () => {
     expect(await flakeValue(dir, 'nixosConfigurations.db.config.environment.etc."cluster-members".text')).toBe("db\nserver1\nserver2");
     expect(
