@@ -4,6 +4,7 @@ import { installHook, uninstallHook } from "../../hook/install.js";
 import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
 import { UsageError } from "../command.js";
+import { paintDiagnostic, style } from "../style.js";
 import { findFlakeDir } from "../flake-dir.js";
 
 const installHelp = `Usage: nixverse-gen hook install [--flake DIR]
@@ -69,13 +70,14 @@ export const hook: Command = {
     const { values } = parseOptions(rest, { flake: { type: "string" } });
     const root = findFlakeDir(ctx.cwd, values.flake, ctx.env);
     const result = sub === "install" ? await installHook(root) : await uninstallHook(root);
+    const st = style(ctx.color);
     if (!result.ok) {
-      for (const d of result.errors) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+      for (const d of result.errors) ctx.stderr.write(`${paintDiagnostic(formatDiagnostic(d), st)}\n`);
       return 1;
     }
     const r = result.value;
     const hookRel = path.relative(ctx.cwd, r.hook) || r.hook;
-    const say = (s: string) => ctx.stdout.write(`nixverse-gen: ${s}\n`);
+    const say = (s: string) => ctx.stdout.write(`${st.dim("nixverse-gen:")} ${s}\n`);
     switch (r.action) {
       case "installed":
         say(`installed the pre-commit hook ${hookRel}`);

@@ -5,6 +5,7 @@ import { initFleet } from "../../init/run.js";
 import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
 import { UsageError } from "../command.js";
+import { paintDiagnostic, style } from "../style.js";
 
 const help = `Usage: nixverse-gen init [DIR] [--node NAME]
 
@@ -88,18 +89,27 @@ export const init: Command = {
     if (positionals.length > 1) throw new UsageError(`expected at most one directory, got ${positionals.length}`);
     const dir = path.resolve(ctx.cwd, positionals[0] ?? ".");
     const result = await initFleet(dir, values.node === undefined ? {} : { node: values.node });
+    const st = style(ctx.color);
     if (!result.ok) {
-      for (const d of result.errors) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+      for (const d of result.errors) ctx.stderr.write(`${paintDiagnostic(formatDiagnostic(d), st)}\n`);
       ctx.stderr.write("nixverse-gen: init changed nothing\n");
       return 1;
     }
     const r = result.value;
-    for (const w of r.warnings) ctx.stderr.write(`${formatDiagnostic(w).replace(": error: ", ": warning: ").replace(/^error: /, "warning: ")}\n`);
+    for (const w of r.warnings) {
+      const line = formatDiagnostic(w).replace(": error: ", ": warning: ").replace(/^error: /, "warning: ");
+      ctx.stderr.write(`${paintDiagnostic(line, st)}\n`);
+    }
     if (r.mode === "already") {
       ctx.stdout.write(`nixverse-gen: ${dir} is already managed by nixverse-gen; run \`nixverse-gen gen\` after changes\n`);
       return 0;
     }
-    if (!values.quiet) for (const l of report(r, ctx.cwd)) ctx.stdout.write(`nixverse-gen: ${l}\n`);
+    if (!values.quiet) {
+      for (const l of report(r, ctx.cwd)) {
+        const text = l.startsWith("next: ") || l.startsWith("review ") ? st.bold(l) : l;
+        ctx.stdout.write(`${st.dim("nixverse-gen:")} ${text}\n`);
+      }
+    }
     return 0;
   },
 };

@@ -1,0 +1,79 @@
+// The everyday CLI surface: --help everywhere (with examples), --version, and colours only on a
+// TTY without NO_COLOR (checked through a real pseudo-terminal from util-linux `script`).
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { commands } from "../../generator/cli/commands/index.js";
+import { repoRoot, runCli } from "../support/cli.js";
+import { tempDir } from "../support/nix.js";
+
+const bin = path.join(repoRoot, "bin/nixverse-gen.js");
+const built = existsSync(path.join(repoRoot, "dist/cli/main.js"));
+const hasScript = existsSync("/usr/bin/script");
+
+describe("help and version", () => {
+  it("--version prints the package version", async () => {
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { version: string };
+    expect((await runCli(["--version"], repoRoot)).stdout).toBe(`${pkg.version}\n`);
+  });
+
+  it("every command has --help with usage and examples, the same as `help <command>`", async () => {
+    const top = await runCli(["--help"], repoRoot);
+    for (const name of ["gen", "init", "show", "hook"]) {
+      expect(commands.map((c) => c.name)).toContain(name);
+      expect(top.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
+    }
+    for (const c of commands) {
+      const h = await runCli([c.name, "--help"], repoRoot);
+      expect(h.code).toBe(0);
+      expect(h.stdout).toMatch(new RegExp(`^Usage: nixverse-gen ${c.name}`));
+      expect(h.stdout).toContain("Examples:");
+      expect((await runCli(["help", c.name], repoRoot)).stdout).toBe(h.stdout);
+    }
+  });
+
+  it("subcommands have their own help", async () => {
+    for (const sub of ["install", "uninstall"]) {
+      const h = await runCli(["hook", sub, "--help"], repoRoot);
+      expect(h.stdout).toMatch(new RegExp(`^Usage: nixverse-gen hook ${sub} `));
+      expect(h.stdout).toContain("Examples:");
+      expect((await runCli(["help", "hook", sub], repoRoot)).stdout).toBe(h.stdout);
+    }
+    expect((await runCli(["hook", "--help"], repoRoot)).stdout).toMatch(/^Usage: nixverse-gen hook <install\|uninstall>/);
+  });
+
+  it("usage mistakes exit 2 and point at --help", async () => {
+    const r = await runCli(["hook", "instal"], repoRoot);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('nixverse-gen hook: unknown subcommand "instal" (see "nixverse-gen hook --help")\n');
+    expect((await runCli(["show", "--json", "--dot"], repoRoot)).code).toBe(2);
+    expect((await runCli(["init", "a", "b"], repoRoot)).code).toBe(2);
+  });
+});
+
+if (!built || !hasScript) console.log("SKIPPED: colour tests need dist/ (npm run build) and util-linux script");
+
+describe.skipIf(!built || !hasScript)("colours", () => {
+  const ESC = "\x1b[";
+  async function inTty(args: string, env: Record<string, string> = {}) {
+    const r = await execa("script", ["-qec", `node ${bin} ${args}`, "/dev/null"], {
+      env: { ...process.env, NO_COLOR: undefined, TERM: "xterm", ...env },
+      extendEnv: false,
+      reject: false,
+    });
+    return r.stdout;
+  }
+
+  it("on a terminal, output is coloured", async () => {
+    expect(await inTty(`init ${tempDir()}`)).toContain(ESC);
+  });
+
+  it("NO_COLOR, TERM=dumb and pipes get plain text", async () => {
+    expect(await inTty(`init ${tempDir()}`, { NO_COLOR: "1" })).not.toContain(ESC);
+    expect(await inTty(`init ${tempDir()}`, { TERM: "dumb" })).not.toContain(ESC);
+    const piped = await execa("node", [bin, "init", tempDir()], { env: { ...process.env, NO_COLOR: undefined }, extendEnv: false });
+    expect(piped.stdout).toContain("created a starter fleet");
+    expect(piped.stdout).not.toContain(ESC);
+  });
+});
