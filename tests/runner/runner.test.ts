@@ -3,7 +3,7 @@
 // argv and environment, sleep, and fail on demand.
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -11,6 +11,7 @@ import {
   maxOverlap,
   readCalls,
   renderRunner,
+  repoRoot,
   standinBin,
   tmpDir,
   writePlanFile,
@@ -308,6 +309,7 @@ describe.skipIf(!nix)("runner: parallelism and failures", () => {
     const rows = summaryRows(out);
     expect(Object.values(rows).filter((x) => x.result === "interrupted")).toHaveLength(3);
     expect(Object.values(rows).filter((x) => x.result === "not run")).toHaveLength(3);
+    expect(out).not.toMatch(/Terminated|Killed/); // no job-control chatter
   });
 });
 
@@ -424,6 +426,50 @@ describe.skipIf(!nix)("runner: host files for install, user Makefile", () => {
     const r = run(f, plan, ["node", "deploy", "n1"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("make failed");
+    expect(readCalls(f.log)).toEqual([]);
+  });
+});
+
+describe.skipIf(!nix)("runner: decrypting host files without nixverse-gen", () => {
+  function secretFleet() {
+    const f = makeFleet();
+    const put = (rel: string, text: string) => {
+      mkdirSync(path.dirname(path.join(f.dir, rel)), { recursive: true });
+      writeFileSync(path.join(f.dir, rel), text);
+    };
+    put("nodes/db/secrets/fs/etc/ssh/ssh_host_ed25519_key", "STANDIN-ENCRYPTED master\n-----BEGIN KEY-----\nkey-of-db\n");
+    put("nodes/db/secrets/fs/etc/token", "STANDIN-ENCRYPTED node:db\nt0ken\n");
+    const data: PlanData = { nodes: { db: { dir: "nodes/db", os: "nixos", diskConfig: ["d.nix"] } } };
+    const plan = writePlanFile(data, { db: { os: "nixos", install: { targetHost: "root@db" } } }, {
+      action: "install",
+      names: ["db"],
+      flakeDir: f.dir,
+    });
+    return { f, plan };
+  }
+  // PATH without nixverse-gen; npx finds no nixverse-gen in a fleet without node_modules
+  const basePath = (process.env.PATH ?? "").split(":").filter((d) => !existsSync(path.join(d, "nixverse-gen"))).join(":");
+
+  it("uses sops (master key for the host key, the node key via ssh-to-age for the rest)", () => {
+    const { f, plan } = secretFleet();
+    for (const t of ["sops", "ssh-to-age"]) symlinkSync(path.join(repoRoot, "tests/runner/fixtures/sops-standin.sh"), path.join(f.bin, t));
+    const r = run(f, plan, ["node", "install", "db"], { PATH: `${f.bin}:${basePath}` });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(readFileSync(`${f.log}.extra`, "utf8").trim().split("\n")).toEqual([
+      "etc 755 d",
+      "etc/ssh 755 d",
+      "etc/ssh/ssh_host_ed25519_key 600 f",
+      "etc/token 600 f",
+    ]);
+  });
+
+  it("without any decrypter, the node fails saying exactly what to install", () => {
+    const { f, plan } = secretFleet();
+    const r = run(f, plan, ["node", "install", "db"], { PATH: `${f.bin}:${basePath}` });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(
+      "cannot decrypt " + f.dir + "/nodes/db/secrets/fs/etc/ssh/ssh_host_ed25519_key: no decrypter found; install nixverse-gen (npm install --save-dev nixverse-gen in the fleet, or put it on PATH), or install sops and ssh-to-age",
+    );
     expect(readCalls(f.log)).toEqual([]);
   });
 });
