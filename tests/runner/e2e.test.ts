@@ -36,18 +36,20 @@ function nixRun(dir: string, args: string[]) {
   return { ...r, calls: readCalls(log) };
 }
 
-function expectServersDryRun(dir: string, hosts: Record<string, string>) {
+function expectServersDryRun(dir: string, hosts: Record<string, string>, sshopts = "") {
   const r = nixRun(dir, ["node", "deploy", "--dry-run", "servers"]);
   expect(r.status, r.stdout + r.stderr).toBe(0);
   const ref = `path:${dir}`;
   const names = Object.keys(hosts).sort();
   expect(r.stdout).toContain(`nixverse: deploy --dry-run (build only) ${names.length} node(s): ${names.join(" ")}`);
   for (const [n, h] of Object.entries(hosts)) {
-    expect(r.stdout).toContain(`  ${n}  NIX_SSHOPTS= nixos-rebuild build --flake ${ref}#${n} --target-host ${h} --build-host ${h}\n`);
+    const env = sshopts ? `NIX_SSHOPTS=${sshopts.replace(/ /g, "\\ ")}` : "NIX_SSHOPTS=";
+    expect(r.stdout).toContain(`  ${n}  ${env} nixos-rebuild build --flake ${ref}#${n} --target-host ${h} --build-host ${h}\n`);
   }
   expect(r.calls.map((c) => c.argv).sort((a, b) => a[2]!.localeCompare(b[2]!))).toEqual(
     names.map((n) => ["build", "--flake", `${ref}#${n}`, "--target-host", hosts[n], "--build-host", hosts[n]]),
   );
+  expect(r.calls.map((c) => c.sshopts)).toEqual(names.map(() => sshopts));
   for (const n of names) expect(existsSync(path.join(dir, "build", "logs", `${n}.log`))).toBe(true);
   // unknown names are refused by the plan, before anything runs
   const bad = nixRun(dir, ["node", "build", "nope"]);
@@ -106,6 +108,7 @@ describe.skipIf(missing !== null)("runner end to end: nix run", () => {
     expect(gen.code, gen.stdout + gen.stderr).toBe(0);
     expect(statSync(path.join(dir, "nixverse", "run.sh")).mode & 0o111).not.toBe(0);
     await lock(dir);
-    expectServersDryRun(dir, { web1: "root@10.0.1.11", web2: "root@10.0.1.12" });
+    // deploy.sshOpts comes from the `sshable` group of groups
+    expectServersDryRun(dir, { web1: "root@10.0.1.11", web2: "root@10.0.1.12" }, "-o StrictHostKeyChecking=accept-new");
   });
 });
