@@ -16,9 +16,22 @@ function model(root, n) {
   const nodes = {};
   for (let i = 0; i < n; i++) {
     const name = `node${String(i).padStart(3, "0")}`;
-    nodes[name] = { name, dir: `nodes/all/${name}`, parents: ["all"], secretsFile: null, hostKeyPub: null };
+    nodes[name] = {
+      name,
+      dir: `nodes/all/${name}`,
+      parents: ["all"],
+      secretsFile: null,
+      hostKeyPub: null,
+    };
   }
-  return { root, hasPrivate: false, nodes, groups: {}, masterSecrets: null, sopsConfig: ".sops.yaml" };
+  return {
+    root,
+    hasPrivate: false,
+    nodes,
+    groups: {},
+    masterSecrets: null,
+    sopsConfig: ".sops.yaml",
+  };
 }
 
 function docs(names, version) {
@@ -46,7 +59,10 @@ export async function run({ sizes = [100], repeat = 5 } = {}) {
       const ctx = {
         root,
         model: m,
-        sopsConfig: { file: path.join(root, ".sops.yaml"), creationRules: [{ age: [recipient], rules: {} }] },
+        sopsConfig: {
+          file: path.join(root, ".sops.yaml"),
+          creationRules: [{ age: [recipient], rules: {} }],
+        },
         masterIdentities: [identity],
       };
       const names = Object.keys(m.nodes);
@@ -55,7 +71,12 @@ export async function run({ sizes = [100], repeat = 5 } = {}) {
       const first = await planNodes(ctx, docs(names, 0));
       if (!first.ok) throw new Error(JSON.stringify(first.errors));
       await applyChanges(root, first.value.changes);
-      rows.push({ bench: "secrets: first run (host keys + files)", size: `${n} nodes`, value: performance.now() - t, unit: "ms" });
+      rows.push({
+        bench: "secrets: first run (host keys + files)",
+        size: `${n} nodes`,
+        value: performance.now() - t,
+        unit: "ms",
+      });
       for (const node of Object.values(m.nodes)) node.secretsFile = `${node.dir}/secrets.yaml`;
 
       const changed = [];
@@ -63,7 +84,8 @@ export async function run({ sizes = [100], repeat = 5 } = {}) {
       for (let i = 1; i <= repeat; i++) {
         t = performance.now();
         const r = await planNodes(ctx, docs(names, i));
-        if (!r.ok || r.value.written.length !== n) throw new Error("expected every node file to be re-encrypted");
+        if (!r.ok || r.value.written.length !== n)
+          throw new Error("expected every node file to be re-encrypted");
         await applyChanges(root, r.value.changes);
         changed.push(performance.now() - t);
         t = performance.now();

@@ -14,7 +14,10 @@ export async function wrapDataKey(dataKey: Uint8Array, recipient: string): Promi
 }
 
 /** The data key, or null when none of the identities opens this armored file. */
-export async function unwrapDataKey(armored: string, identities: readonly string[]): Promise<Uint8Array | null> {
+export async function unwrapDataKey(
+  armored: string,
+  identities: readonly string[],
+): Promise<Uint8Array | null> {
   if (identities.length === 0) return null;
   const d = new Decrypter();
   for (const id of identities) d.addIdentity(id);
@@ -55,7 +58,10 @@ export function parseIdentities(text: string, manyPerLine: boolean): string[] {
 }
 
 /** sops' user config directory (age/keysource.go getUserConfigDir + os.UserConfigDir). */
-export function userConfigDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
+export function userConfigDir(
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+): string {
   const home = env.HOME ?? homedir();
   if (platform === "darwin") {
     return env.XDG_CONFIG_HOME ? env.XDG_CONFIG_HOME : join(home, "Library", "Application Support");
@@ -98,7 +104,9 @@ export function loadMasterIdentities(env: NodeJS.ProcessEnv): IdentitySet {
   }
   if (env.SOPS_AGE_SSH_PRIVATE_KEY_FILE) {
     try {
-      const id = ageIdentityFromOpenSshPrivateKey(readFileSync(env.SOPS_AGE_SSH_PRIVATE_KEY_FILE, "utf8"));
+      const id = ageIdentityFromOpenSshPrivateKey(
+        readFileSync(env.SOPS_AGE_SSH_PRIVATE_KEY_FILE, "utf8"),
+      );
       set.identities.push(id);
       set.sources.push(env.SOPS_AGE_SSH_PRIVATE_KEY_FILE);
     } catch (e) {

@@ -26,7 +26,10 @@ export interface NixOptions {
 }
 
 /** Evaluates the plaintext file; the runtime's `public.secrets` does the work. */
-export type SecretsEvaluator = (ws: PlaintextWorkspace, plainFile: string) => Promise<Result<SecretsEvaluation>>;
+export type SecretsEvaluator = (
+  ws: PlaintextWorkspace,
+  plainFile: string,
+) => Promise<Result<SecretsEvaluation>>;
 
 const NIX_FLAGS = ["--extra-experimental-features", "nix-command flakes"];
 
@@ -85,13 +88,23 @@ export async function evalExpression(
   return ok(JSON.parse(r.value));
 }
 
-async function runNix(ws: PlaintextWorkspace, opts: NixOptions, args: string[], plainFile: string): Promise<Result<string>> {
+async function runNix(
+  ws: PlaintextWorkspace,
+  opts: NixOptions,
+  args: string[],
+  plainFile: string,
+): Promise<Result<string>> {
   let r: Awaited<ReturnType<typeof runChild>>;
   try {
     r = await runChild(ws, "nix", args, opts.env, opts.root);
   } catch (e) {
     return fail(
-      diag("nix-missing", `cannot run nix: ${(e as Error).message}`, undefined, "install Nix; secrets are evaluated by Nix"),
+      diag(
+        "nix-missing",
+        `cannot run nix: ${(e as Error).message}`,
+        undefined,
+        "install Nix; secrets are evaluated by Nix",
+      ),
     );
   }
   if (r.code === 0) return ok(r.stdout);
@@ -102,10 +115,17 @@ async function runNix(ws: PlaintextWorkspace, opts: NixOptions, args: string[], 
 export function nixError(stderr: string, plainFile: string, masterFile: string): Diagnostic {
   const lines = stderr.split("\n");
   const errs = lines.map((l, i) => [l, i] as const).filter(([l]) => /^error:/.test(l));
-  const [first = "", at = 0] = errs[errs.length - 1] ?? [lines.find((l) => l.trim()) ?? "nix eval failed", 0];
+  const [first = "", at = 0] = errs[errs.length - 1] ?? [
+    lines.find((l) => l.trim()) ?? "nix eval failed",
+    0,
+  ];
   let message = first.replace(/^error:\s*/, "").trim();
   // Messages continue on indented lines until a blank line.
-  for (let i = at + 1; i < lines.length && (lines[i] ?? "").trim() !== "" && !/^\s+at /.test(lines[i] ?? ""); i++) {
+  for (
+    let i = at + 1;
+    i < lines.length && (lines[i] ?? "").trim() !== "" && !/^\s+at /.test(lines[i] ?? "");
+    i++
+  ) {
     message += ` ${(lines[i] ?? "").trim()}`;
   }
   if (message === "") message = "nix eval failed";
@@ -130,15 +150,27 @@ function parseEvaluation(json: string, masterFile: string): Result<SecretsEvalua
   try {
     v = parseJson(json);
   } catch (e) {
-    return fail(diag("secrets-eval", `unexpected output from nix: ${(e as Error).message}`, { file: masterFile }));
+    return fail(
+      diag("secrets-eval", `unexpected output from nix: ${(e as Error).message}`, {
+        file: masterFile,
+      }),
+    );
   }
   const config = v.get("config");
   const names = v.get("nodeNames");
   const nodes = v.get("nodes");
   if (!(config instanceof SopsMap) || !Array.isArray(names) || !(nodes instanceof SopsMap)) {
-    return fail(diag("secrets-eval", "unexpected output from nix (is the runtime library current?)", { file: masterFile }));
+    return fail(
+      diag("secrets-eval", "unexpected output from nix (is the runtime library current?)", {
+        file: masterFile,
+      }),
+    );
   }
   const map = new Map<string, SopsMap>();
   for (const [k, x] of nodes.entries) map.set(k, x instanceof SopsMap ? x : new SopsMap());
-  return ok({ config, nodeNames: names.filter((n: SopsValue): n is string => typeof n === "string"), nodes: map });
+  return ok({
+    config,
+    nodeNames: names.filter((n: SopsValue): n is string => typeof n === "string"),
+    nodes: map,
+  });
 }

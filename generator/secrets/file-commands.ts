@@ -46,14 +46,20 @@ async function readInput(o: CryptOptions): Promise<string | null> {
   try {
     return readFileSync(resolve(o.cwd, o.file), "utf8");
   } catch (e) {
-    printAll(o.io, [diag("read-failed", `cannot read ${o.file}: ${(e as Error).message}`, { file: o.file })]);
+    printAll(o.io, [
+      diag("read-failed", `cannot read ${o.file}: ${(e as Error).message}`, { file: o.file }),
+    ]);
     return null;
   }
 }
 
 /** Write the result: in place, to a file, or to stdout. Plaintext files are created 0600. */
 function writeOutput(o: CryptOptions, text: string, secret: boolean): void {
-  const target = o.inPlace ? resolve(o.cwd, o.file) : o.out && o.out !== "-" ? resolve(o.cwd, o.out) : null;
+  const target = o.inPlace
+    ? resolve(o.cwd, o.file)
+    : o.out && o.out !== "-"
+      ? resolve(o.cwd, o.out)
+      : null;
   if (!target) {
     o.io.stdout.write(text);
     return;
@@ -81,13 +87,23 @@ async function nodeKeys(l: Loaded, o: CryptOptions, create: boolean): Promise<No
   }
   if (!create && !node.hostKeyPub) {
     printAll(o.io, [
-      diag("no-host-key", `${name} has no SSH host key yet`, undefined, "`nixverse-gen secrets encrypt --node` or `secrets edit` creates it"),
+      diag(
+        "no-host-key",
+        `${name} has no SSH host key yet`,
+        undefined,
+        "`nixverse-gen secrets encrypt --node` or `secrets edit` creates it",
+      ),
     ]);
     return null;
   }
   const changes: FileChange[] = [];
   const k = await ensureHostKey(
-    { root: l.root, model: l.model, sopsConfig: l.sopsConfig, masterIdentities: l.identities.identities },
+    {
+      root: l.root,
+      model: l.model,
+      sopsConfig: l.sopsConfig,
+      masterIdentities: l.identities.identities,
+    },
     node,
     changes,
   );
@@ -97,7 +113,10 @@ async function nodeKeys(l: Loaded, o: CryptOptions, create: boolean): Promise<No
   }
   if (changes.length > 0) {
     await applyChanges(l.root, changes);
-    for (const c of changes) o.io.stderr.write(`nixverse-gen: ${c.content === null ? "removed" : "wrote"} ${c.path} (${c.why})\n`);
+    for (const c of changes)
+      o.io.stderr.write(
+        `nixverse-gen: ${c.content === null ? "removed" : "wrote"} ${c.path} (${c.why})\n`,
+      );
     if (o.regenerate) await o.regenerate();
   }
   return k.value;
@@ -115,23 +134,34 @@ export async function encryptCommand(o: CryptOptions): Promise<number> {
     if (!k) return 1;
     recipients = [k.recipient];
   } else {
-    const path = resolve(o.cwd, o.file === "-" ? (o.out && o.out !== "-" ? o.out : "stdin") : o.file);
+    const path = resolve(
+      o.cwd,
+      o.file === "-" ? (o.out && o.out !== "-" ? o.out : "stdin") : o.file,
+    );
     try {
       ({ recipients, rules } = masterRecipients(l.sopsConfig, path));
     } catch (e) {
       if (!(e instanceof SopsConfigError)) throw e;
-      return printAll(o.io, [diag("sops-config", e.message, { file: l.model.sopsConfig ?? ".sops.yaml" })]);
+      return printAll(o.io, [
+        diag("sops-config", e.message, { file: l.model.sopsConfig ?? ".sops.yaml" }),
+      ]);
     }
   }
   const text = await readInput(o);
   if (text === null) return 1;
   try {
-    const out = await encryptToText(parsePlain(text, inType), outType, { recipients, rules, indent: o.indent ?? 2 });
+    const out = await encryptToText(parsePlain(text, inType), outType, {
+      recipients,
+      rules,
+      indent: o.indent ?? 2,
+    });
     writeOutput(o, out, false);
     return 0;
   } catch (e) {
     if (!(e instanceof SopsError)) throw e;
-    return printAll(o.io, [diag(e.code, e.message, { file: o.file, line: e.line, column: e.column }, e.hint)]);
+    return printAll(o.io, [
+      diag(e.code, e.message, { file: o.file, line: e.line, column: e.column }, e.hint),
+    ]);
   }
 }
 
@@ -154,7 +184,9 @@ export async function decryptCommand(o: CryptOptions): Promise<number> {
     return 0;
   } catch (e) {
     if (!(e instanceof SopsError)) throw e;
-    return printAll(o.io, [diag(e.code, e.message, { file: o.file, line: e.line, column: e.column }, e.hint)]);
+    return printAll(o.io, [
+      diag(e.code, e.message, { file: o.file, line: e.line, column: e.column }, e.hint),
+    ]);
   }
 }
 
@@ -167,10 +199,22 @@ export async function evalCommand(o: {
   const l = await loadForSecrets(o.root, o.io, false);
   if (!l) return 1;
   const rel = l.model.masterSecrets;
-  if (!rel) return printAll(o.io, [diag("secrets-missing", "No secrets file exists, edit to create one", undefined, "nixverse-gen secrets edit")]);
+  if (!rel)
+    return printAll(o.io, [
+      diag(
+        "secrets-missing",
+        "No secrets file exists, edit to create one",
+        undefined,
+        "nixverse-gen secrets edit",
+      ),
+    ]);
   let plaintext: string;
   try {
-    const dec = await decryptText(readFileSync(join(l.root, rel), "utf8"), "yaml", l.identities.identities);
+    const dec = await decryptText(
+      readFileSync(join(l.root, rel), "utf8"),
+      "yaml",
+      l.identities.identities,
+    );
     plaintext = emitPlain(dec.branches, "binary");
   } catch (e) {
     if (!(e instanceof SopsError)) throw e;
@@ -184,7 +228,11 @@ export async function evalCommand(o: {
     const file = ws.write("secrets.nix", plaintext);
     const r = await evalExpression(ws, o.nix, file, o.expr);
     if (!r.ok) return printAll(o.io, r.errors);
-    o.io.stdout.write(typeof r.value === "string" ? `${r.value}${r.value.endsWith("\n") ? "" : "\n"}` : `${JSON.stringify(r.value, null, 2)}\n`);
+    o.io.stdout.write(
+      typeof r.value === "string"
+        ? `${r.value}${r.value.endsWith("\n") ? "" : "\n"}`
+        : `${JSON.stringify(r.value, null, 2)}\n`,
+    );
     return 0;
   } finally {
     ws.close(false);

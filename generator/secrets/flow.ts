@@ -14,8 +14,20 @@ import { applyAtomically } from "../write/atomic.js";
 import { loadMasterIdentities, type IdentitySet } from "./age.js";
 import type { SecretsEvaluator } from "./evaluate.js";
 import { planNodes, type FileChange } from "./node-files.js";
-import { loadSopsConfig, masterRecipients, SopsConfigError, type SopsConfig } from "./sops-config.js";
-import { decryptText, emitPlain, encryptToText, parsePlain, SopsError, type EncryptionRules } from "./sops/document.js";
+import {
+  loadSopsConfig,
+  masterRecipients,
+  SopsConfigError,
+  type SopsConfig,
+} from "./sops-config.js";
+import {
+  decryptText,
+  emitPlain,
+  encryptToText,
+  parsePlain,
+  SopsError,
+  type EncryptionRules,
+} from "./sops/document.js";
 import type { SopsMetadata } from "./sops/metadata.js";
 import { PlaintextWorkspace } from "./workspace.js";
 
@@ -50,7 +62,11 @@ function printAll(io: SecretsIo, ds: Diagnostic[]): void {
 }
 
 /** The fleet, its .sops.yaml and the master identities; null after printing why not. */
-export async function loadForSecrets(root: string, io: SecretsIo, needConfig = true): Promise<Loaded | null> {
+export async function loadForSecrets(
+  root: string,
+  io: SecretsIo,
+  needConfig = true,
+): Promise<Loaded | null> {
   const fleet = await loadFleet(root);
   if (!fleet.ok) {
     printAll(io, fleet.errors);
@@ -95,7 +111,9 @@ interface MasterState {
   metadata?: SopsMetadata;
 }
 
-async function readMaster(l: Loaded): Promise<{ ok: true; value: MasterState } | { ok: false; errors: Diagnostic[] }> {
+async function readMaster(
+  l: Loaded,
+): Promise<{ ok: true; value: MasterState } | { ok: false; errors: Diagnostic[] }> {
   const rel = l.model.masterSecrets;
   const target = l.model.hasPrivate ? "private/secrets.yaml" : "secrets.yaml";
   if (!rel) return { ok: true, value: { rel: null, target, plaintext: null } };
@@ -106,11 +124,19 @@ async function readMaster(l: Loaded): Promise<{ ok: true; value: MasterState } |
     const dec = await decryptText(text, "yaml", l.identities.identities);
     return {
       ok: true,
-      value: { rel, target, plaintext: emitPlain(dec.branches, "binary"), dataKey: dec.dataKey, metadata: dec.metadata },
+      value: {
+        rel,
+        target,
+        plaintext: emitPlain(dec.branches, "binary"),
+        dataKey: dec.dataKey,
+        metadata: dec.metadata,
+      },
     };
   } catch (e) {
     if (!(e instanceof SopsError)) throw e;
-    const where = l.identities.sources.length ? `keys from ${l.identities.sources.join(", ")}` : "no age keys found";
+    const where = l.identities.sources.length
+      ? `keys from ${l.identities.sources.join(", ")}`
+      : "no age keys found";
     return { ok: false, errors: [diag(e.code, `${e.message} (${where})`, { file: rel }, e.hint)] };
   }
 }
@@ -119,15 +145,21 @@ async function readMaster(l: Loaded): Promise<{ ok: true; value: MasterState } |
 async function encryptMaster(l: Loaded, m: MasterState, plaintext: string): Promise<FileChange[]> {
   const { recipients, rules } = masterRecipients(l.sopsConfig, join(l.root, m.target));
   const current = m.metadata?.age.map((e) => e.recipient) ?? [];
-  const keep = m.dataKey !== undefined && current.length === recipients.length && current.every((r) => recipients.includes(r));
+  const keep =
+    m.dataKey !== undefined &&
+    current.length === recipients.length &&
+    current.every((r) => recipients.includes(r));
   const content = await encryptToText(parsePlain(plaintext, "binary"), "yaml", {
     recipients,
     rules: rules as EncryptionRules,
     indent: 2,
     ...(keep ? { dataKey: m.dataKey, previous: m.metadata } : {}),
   });
-  const out: FileChange[] = [{ path: m.target, content, created: m.rel !== m.target, why: "master secrets" }];
-  if (m.rel && m.rel !== m.target) out.push({ path: m.rel, content: null, created: false, why: "moved into private/" });
+  const out: FileChange[] = [
+    { path: m.target, content, created: m.rel !== m.target, why: "master secrets" },
+  ];
+  if (m.rel && m.rel !== m.target)
+    out.push({ path: m.rel, content: null, created: false, why: "moved into private/" });
   return out;
 }
 
@@ -141,7 +173,10 @@ export async function applyChanges(root: string, changes: FileChange[]): Promise
   }
   if (write.size === 0 && remove.length === 0) return;
   await applyAtomically(root, { write, remove });
-  intentToAdd(root, changes.filter((c) => c.created && c.content !== null).map((c) => c.path));
+  intentToAdd(
+    root,
+    changes.filter((c) => c.created && c.content !== null).map((c) => c.path),
+  );
 }
 
 /** Nixverse's `git add --intent-to-add --force` (private/ may be its own repository). */
@@ -149,8 +184,14 @@ function intentToAdd(root: string, rels: string[]): void {
   for (const rel of rels) {
     const abs = join(root, rel);
     try {
-      execFileSync("git", ["-C", dirname(abs), "rev-parse", "--is-inside-work-tree"], { stdio: "ignore" });
-      execFileSync("git", ["-C", dirname(abs), "add", "--intent-to-add", "--force", basename(abs)], { stdio: "ignore" });
+      execFileSync("git", ["-C", dirname(abs), "rev-parse", "--is-inside-work-tree"], {
+        stdio: "ignore",
+      });
+      execFileSync(
+        "git",
+        ["-C", dirname(abs), "add", "--intent-to-add", "--force", basename(abs)],
+        { stdio: "ignore" },
+      );
     } catch {
       // not in a git work tree, or git missing: nothing to do
     }
@@ -159,14 +200,19 @@ function intentToAdd(root: string, rels: string[]): void {
 
 function summarize(io: SecretsIo, changes: FileChange[]): void {
   for (const c of changes) {
-    io.stdout.write(`nixverse-gen: ${c.content === null ? "removed" : c.created ? "created" : "updated"} ${c.path} (${c.why})\n`);
+    io.stdout.write(
+      `nixverse-gen: ${c.content === null ? "removed" : c.created ? "created" : "updated"} ${c.path} (${c.why})\n`,
+    );
   }
 }
 
 function staleNodeFiles(l: Loaded, receiving: Set<string>): string[] {
   return Object.values(l.model.nodes)
     .filter((n) => n.secretsFile && !receiving.has(n.name))
-    .map((n) => `${n.name}: ${n.secretsFile} is stale (the node no longer receives secrets); delete it if unneeded`);
+    .map(
+      (n) =>
+        `${n.name}: ${n.secretsFile} is stale (the node no longer receives secrets); delete it if unneeded`,
+    );
 }
 
 export interface EditOptions {
@@ -198,7 +244,9 @@ export async function editSecrets(o: EditOptions): Promise<number> {
     try {
       start = readFileSync(o.resume, "utf8");
     } catch (e) {
-      io.stderr.write(`nixverse-gen: cannot read the edit to resume (${o.resume}): ${(e as Error).message}\n`);
+      io.stderr.write(
+        `nixverse-gen: cannot read the edit to resume (${o.resume}): ${(e as Error).message}\n`,
+      );
       return 1;
     }
   }
@@ -212,7 +260,10 @@ export async function editSecrets(o: EditOptions): Promise<number> {
   });
   const file = ws.write("secrets.nix", start);
   // Kept on failure only when it holds something the master file does not.
-  ws.keep = { file, when: () => readFileSync(file, "utf8") !== (master.plaintext ?? SECRETS_TEMPLATE) };
+  ws.keep = {
+    file,
+    when: () => readFileSync(file, "utf8") !== (master.plaintext ?? SECRETS_TEMPLATE),
+  };
   let ok = false;
   try {
     const editor = io.env.SOPS_EDITOR || io.env.EDITOR || "vi";
@@ -220,13 +271,18 @@ export async function editSecrets(o: EditOptions): Promise<number> {
       () =>
         new Promise<number | null>((resolve, reject) => {
           // `exec`, so a signal we forward reaches the editor itself, not an intermediate shell.
-          const child = ws.spawn("sh", ["-c", `exec ${editor} "$1"`, "sh", file], { stdio: "inherit", env: io.env });
+          const child = ws.spawn("sh", ["-c", `exec ${editor} "$1"`, "sh", file], {
+            stdio: "inherit",
+            env: io.env,
+          });
           child.on("error", reject);
           child.on("exit", (code) => resolve(code));
         }),
     );
     if (status !== 0) {
-      io.stderr.write(`nixverse-gen: the editor (${editor}) exited with status ${status}; nothing was written\n`);
+      io.stderr.write(
+        `nixverse-gen: the editor (${editor}) exited with status ${status}; nothing was written\n`,
+      );
       return 1;
     }
     const edited = readFileSync(file, "utf8");
@@ -238,7 +294,12 @@ export async function editSecrets(o: EditOptions): Promise<number> {
       return 1;
     }
     const planned = await planNodes(
-      { root: l.root, model: l.model, sopsConfig: l.sopsConfig, masterIdentities: l.identities.identities },
+      {
+        root: l.root,
+        model: l.model,
+        sopsConfig: l.sopsConfig,
+        masterIdentities: l.identities.identities,
+      },
       ev.value.nodes,
     );
     if (!planned.ok) {
@@ -247,7 +308,8 @@ export async function editSecrets(o: EditOptions): Promise<number> {
     }
     const changes = [...planned.value.changes];
     try {
-      if (changed || master.rel !== master.target) changes.push(...(await encryptMaster(l, master, edited)));
+      if (changed || master.rel !== master.target)
+        changes.push(...(await encryptMaster(l, master, edited)));
     } catch (e) {
       if (!(e instanceof SopsConfigError)) throw e;
       printAll(io, [diag("sops-config", e.message, { file: l.model.sopsConfig ?? ".sops.yaml" })]);
@@ -257,13 +319,16 @@ export async function editSecrets(o: EditOptions): Promise<number> {
     ok = true;
     summarize(io, changes);
     if (!changed) io.stdout.write(`nixverse-gen: ${master.rel} is unchanged\n`);
-    for (const s of staleNodeFiles(l, new Set(ev.value.nodeNames))) io.stdout.write(`nixverse-gen: note: ${s}\n`);
+    for (const s of staleNodeFiles(l, new Set(ev.value.nodeNames)))
+      io.stdout.write(`nixverse-gen: note: ${s}\n`);
     if (changes.length === 0) io.stdout.write("nixverse-gen: no file changed\n");
     if (o.resume) removeKeptEdit(o.resume);
     if (changes.some((c) => c.created || c.content === null) && o.regenerate) {
       const code = await o.regenerate();
       if (code !== 0) {
-        io.stderr.write("nixverse-gen: the secrets were written, but regenerating the flake failed: run `nixverse-gen gen`\n");
+        io.stderr.write(
+          "nixverse-gen: the secrets were written, but regenerating the flake failed: run `nixverse-gen gen`\n",
+        );
         return 1;
       }
     }
@@ -311,7 +376,12 @@ export async function rekeySecrets(o: RekeyOptions): Promise<number> {
   }
   const master = m.value;
   if (master.plaintext === null) {
-    printAll(io, [diag("secrets-missing", "No secrets file exists; run `nixverse-gen secrets edit` to create one")]);
+    printAll(io, [
+      diag(
+        "secrets-missing",
+        "No secrets file exists; run `nixverse-gen secrets edit` to create one",
+      ),
+    ]);
     return 1;
   }
   const ws = PlaintextWorkspace.create((signal) => {
@@ -342,14 +412,24 @@ export async function rekeySecrets(o: RekeyOptions): Promise<number> {
     const changes = [...planned.value.changes];
     const { recipients } = masterRecipients(l.sopsConfig, join(l.root, master.target));
     const current = master.metadata?.age.map((e) => e.recipient) ?? [];
-    const same = current.length === recipients.length && current.every((r) => recipients.includes(r));
+    const same =
+      current.length === recipients.length && current.every((r) => recipients.includes(r));
     if (!same || master.rel !== master.target) {
       // A recipient was removed or added: a fresh data key, so an old key cannot open new versions.
-      changes.push(...(await encryptMaster(l, { ...master, dataKey: undefined, metadata: undefined }, master.plaintext)));
+      changes.push(
+        ...(await encryptMaster(
+          l,
+          { ...master, dataKey: undefined, metadata: undefined },
+          master.plaintext,
+        )),
+      );
     }
     await ws.commit(() => applyChanges(l.root, changes));
     summarize(io, changes);
-    if (changes.length === 0) io.stdout.write("nixverse-gen: every secrets file is already encrypted to the current keys\n");
+    if (changes.length === 0)
+      io.stdout.write(
+        "nixverse-gen: every secrets file is already encrypted to the current keys\n",
+      );
     if (changes.some((c) => c.created || c.content === null) && o.regenerate) {
       if ((await o.regenerate()) !== 0) return 1;
     }
@@ -365,4 +445,3 @@ export async function rekeySecrets(o: RekeyOptions): Promise<number> {
     ws.close(false);
   }
 }
-

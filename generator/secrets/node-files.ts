@@ -20,7 +20,13 @@ import {
   SopsError,
 } from "./sops/document.js";
 import { sameValue, SopsMap } from "./sops/tree.js";
-import { formatPrivateKey, formatPublicKey, generateEd25519, parsePrivateKey, SshKeyError } from "./ssh-keys.js";
+import {
+  formatPrivateKey,
+  formatPublicKey,
+  generateEd25519,
+  parsePrivateKey,
+  SshKeyError,
+} from "./ssh-keys.js";
 import { ageIdentityFromEd25519Seed, ageRecipientFromEd25519 } from "./ssh-to-age.js";
 
 export const HOST_KEY = "secrets/fs/etc/ssh/ssh_host_ed25519_key";
@@ -64,8 +70,10 @@ const sameSet = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((x) => b.includes(x));
 
 function asDiag(e: unknown, file: string, hint?: string): Diagnostic {
-  if (e instanceof SopsError) return diag(e.code, e.message, { file, line: e.line, column: e.column }, e.hint ?? hint);
-  if (e instanceof SopsConfigError || e instanceof SshKeyError) return diag("secrets", e.message, { file }, hint);
+  if (e instanceof SopsError)
+    return diag(e.code, e.message, { file, line: e.line, column: e.column }, e.hint ?? hint);
+  if (e instanceof SopsConfigError || e instanceof SshKeyError)
+    return diag("secrets", e.message, { file }, hint);
   throw e;
 }
 
@@ -87,7 +95,11 @@ export async function ensureHostKey(
 
   let encrypted = read(root, privRel);
   if (encrypted !== null && twinPriv && read(root, twinPriv) !== null) {
-    return fail(diag("both-exist", `Both ${twinPriv} and ${privRel} exist, only one is allowed`, { file: twinPriv }));
+    return fail(
+      diag("both-exist", `Both ${twinPriv} and ${privRel} exist, only one is allowed`, {
+        file: twinPriv,
+      }),
+    );
   }
   let fromTwin = false;
   if (encrypted === null && twinPriv) {
@@ -118,11 +130,25 @@ export async function ensureHostKey(
               rules: master.rules,
               indent: 2,
             });
-        changes.push({ path: privRel, content, created: fromTwin, why: fromTwin ? "host key moved into private/" : "host key re-encrypted to the master keys" });
-        if (fromTwin) changes.push({ path: file, content: null, created: false, why: "moved into private/" });
+        changes.push({
+          path: privRel,
+          content,
+          created: fromTwin,
+          why: fromTwin
+            ? "host key moved into private/"
+            : "host key re-encrypted to the master keys",
+        });
+        if (fromTwin)
+          changes.push({ path: file, content: null, created: false, why: "moved into private/" });
       }
     } catch (e) {
-      return fail(asDiag(e, file, "the host key is encrypted to the master key: check SOPS_AGE_KEY / SOPS_AGE_KEY_FILE"));
+      return fail(
+        asDiag(
+          e,
+          file,
+          "the host key is encrypted to the master key: check SOPS_AGE_KEY / SOPS_AGE_KEY_FILE",
+        ),
+      );
     }
   } else {
     const key = generateEd25519();
@@ -132,7 +158,12 @@ export async function ensureHostKey(
       rules: master.rules,
       indent: 2,
     });
-    changes.push({ path: privRel, content, created: true, why: "new SSH host key (encrypted to the master key)" });
+    changes.push({
+      path: privRel,
+      content,
+      created: true,
+      why: "new SSH host key (encrypted to the master key)",
+    });
   }
 
   let key;
@@ -145,9 +176,15 @@ export async function ensureHostKey(
   const pubNow = read(root, pubRel);
   const pubTwin = twinPub ? read(root, twinPub) : null;
   if (pubNow !== publicKeyLine) {
-    changes.push({ path: pubRel, content: publicKeyLine, created: pubNow === null, why: "SSH host public key" });
+    changes.push({
+      path: pubRel,
+      content: publicKeyLine,
+      created: pubNow === null,
+      why: "SSH host public key",
+    });
   }
-  if (twinPub && pubTwin !== null) changes.push({ path: twinPub, content: null, created: false, why: "moved into private/" });
+  if (twinPub && pubTwin !== null)
+    changes.push({ path: twinPub, content: null, created: false, why: "moved into private/" });
   return ok({
     node: node.name,
     recipient: ageRecipientFromEd25519(key.publicKey),
@@ -158,7 +195,9 @@ export async function ensureHostKey(
 
 /** Where a node's secrets file lives (an existing secrets/default.yaml keeps its name). */
 export function nodeSecretsPath(model: FleetModel, node: NodeModel): string {
-  const kind = node.secretsFile?.endsWith("/secrets/default.yaml") ? "secrets/default.yaml" : "secrets.yaml";
+  const kind = node.secretsFile?.endsWith("/secrets/default.yaml")
+    ? "secrets/default.yaml"
+    : "secrets.yaml";
   return `${nodeBase(model, node)}/${kind}`;
 }
 
@@ -183,7 +222,10 @@ export async function planNodeSecrets(
       same =
         dec.branches.length === 1 &&
         sameValue(dec.branches[0] as SopsMap, doc) &&
-        sameSet(dec.metadata.age.map((e) => e.recipient), [keys.recipient]);
+        sameSet(
+          dec.metadata.age.map((e) => e.recipient),
+          [keys.recipient],
+        );
     } catch {
       same = false; // not readable with the node's key (new host key, or damaged): rewrite it
     }
@@ -200,7 +242,13 @@ export async function planNodeSecrets(
     created: current === null || moved,
     why: same ? "moved into private/" : `secrets of ${node.name} (encrypted to its host key)`,
   });
-  if (moved) changes.push({ path: existing as string, content: null, created: false, why: "moved into private/" });
+  if (moved)
+    changes.push({
+      path: existing as string,
+      content: null,
+      created: false,
+      why: "moved into private/",
+    });
   return ok(same ? "unchanged" : "written");
 }
 
@@ -208,7 +256,14 @@ export async function planNodeSecrets(
 export async function planNodes(
   ctx: PlanContext,
   docs: Map<string, SopsMap>,
-): Promise<Result<{ changes: FileChange[]; keys: Map<string, NodeKeys>; unchanged: string[]; written: string[] }>> {
+): Promise<
+  Result<{
+    changes: FileChange[];
+    keys: Map<string, NodeKeys>;
+    unchanged: string[];
+    written: string[];
+  }>
+> {
   const changes: FileChange[] = [];
   const keys = new Map<string, NodeKeys>();
   const errors: Diagnostic[] = [];
@@ -217,7 +272,14 @@ export async function planNodes(
   for (const [name, doc] of docs) {
     const node = ctx.model.nodes[name];
     if (!node) {
-      errors.push(diag("secrets-unknown-node", `secrets for ${name}, which is not a node of this fleet`, undefined, "re-run nixverse-gen"));
+      errors.push(
+        diag(
+          "secrets-unknown-node",
+          `secrets for ${name}, which is not a node of this fleet`,
+          undefined,
+          "re-run nixverse-gen",
+        ),
+      );
       continue;
     }
     const k = await ensureHostKey(ctx, node, changes);

@@ -24,7 +24,11 @@ export class SopsConfigError extends Error {
 
 function keyList(v: unknown, what: string): string[] {
   if (v === undefined || v === null) return [];
-  if (typeof v === "string") return v.split(",").map((s) => s.trim()).filter(Boolean);
+  if (typeof v === "string")
+    return v
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (Array.isArray(v)) return v.flatMap((x) => keyList(x, what));
   throw new SopsConfigError(`${what} must be a string or a list of strings`);
 }
@@ -44,11 +48,15 @@ export function parseSopsConfig(text: string, file: string): SopsConfig {
     const age = keyList(r.age, `${at}.age`);
     if (Array.isArray(r.key_groups)) {
       if (r.key_groups.length > 1) {
-        throw new SopsConfigError(`${at}: several key_groups (Shamir secret sharing) are not supported`);
+        throw new SopsConfigError(
+          `${at}: several key_groups (Shamir secret sharing) are not supported`,
+        );
       }
-      for (const g of r.key_groups as Array<Record<string, unknown>>) age.push(...keyList(g?.age, `${at}.key_groups.age`));
+      for (const g of r.key_groups as Array<Record<string, unknown>>)
+        age.push(...keyList(g?.age, `${at}.key_groups.age`));
     }
-    const s = (k: string) => (typeof r[k] === "string" && r[k] !== "" ? (r[k] as string) : undefined);
+    const s = (k: string) =>
+      typeof r[k] === "string" && r[k] !== "" ? (r[k] as string) : undefined;
     return {
       pathRegex: s("path_regex"),
       age,
@@ -78,7 +86,9 @@ export function ruleFor(config: SopsConfig, filePath: string): CreationRule {
     try {
       re = new RegExp(r.pathRegex, "u");
     } catch (e) {
-      throw new SopsConfigError(`${config.file}: can not compile regexp ${r.pathRegex}: ${(e as Error).message}`);
+      throw new SopsConfigError(
+        `${config.file}: can not compile regexp ${r.pathRegex}: ${(e as Error).message}`,
+      );
     }
     if (re.test(path)) return r;
   }
@@ -86,7 +96,10 @@ export function ruleFor(config: SopsConfig, filePath: string): CreationRule {
 }
 
 /** Recipients for a file encrypted "with the master key": a matching rule with at least one age key. */
-export function masterRecipients(config: SopsConfig, filePath: string): { recipients: string[]; rules: EncryptionRules } {
+export function masterRecipients(
+  config: SopsConfig,
+  filePath: string,
+): { recipients: string[]; rules: EncryptionRules } {
   const rule = ruleFor(config, filePath);
   if (rule.age.length === 0) {
     throw new SopsConfigError(
@@ -94,7 +107,8 @@ export function masterRecipients(config: SopsConfig, filePath: string): { recipi
     );
   }
   for (const r of rule.age) {
-    if (!/^age1[0-9a-z]+$/.test(r)) throw new SopsConfigError(`${config.file}: not an age recipient: ${r}`);
+    if (!/^age1[0-9a-z]+$/.test(r))
+      throw new SopsConfigError(`${config.file}: not an age recipient: ${r}`);
   }
   return { recipients: rule.age, rules: rule.rules };
 }

@@ -47,7 +47,10 @@ export function formatPublicKey(key: Pick<Ed25519Key, "publicKey" | "comment">):
 }
 
 /** An unencrypted openssh-key-v1 PEM, wrapped at 70 columns like ssh-keygen. */
-export function formatPrivateKey(key: Ed25519Key, checkInt: number = randomBytes(4).readUInt32BE()): string {
+export function formatPrivateKey(
+  key: Ed25519Key,
+  checkInt: number = randomBytes(4).readUInt32BE(),
+): string {
   let priv = Buffer.concat([
     u32(checkInt),
     u32(checkInt),
@@ -96,16 +99,20 @@ class Reader {
 
 /** Parse an unencrypted ed25519 openssh-key-v1 private key. */
 export function parsePrivateKey(pem: string): Ed25519Key {
-  const m = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(pem);
+  const m = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(
+    pem,
+  );
   if (!m) throw new SshKeyError("not an OpenSSH private key (no BEGIN OPENSSH PRIVATE KEY block)");
   const blob = Buffer.from((m[1] as string).replace(/\s+/g, ""), "base64");
   const magic = "openssh-key-v1\0";
-  if (blob.subarray(0, magic.length).toString("latin1") !== magic) throw new SshKeyError("bad OpenSSH key magic");
+  if (blob.subarray(0, magic.length).toString("latin1") !== magic)
+    throw new SshKeyError("bad OpenSSH key magic");
   const r = new Reader(blob.subarray(magic.length));
   const cipher = r.str();
   const kdf = r.str();
   r.bytes();
-  if (cipher !== "none" || kdf !== "none") throw new SshKeyError("passphrase-protected SSH keys are not supported");
+  if (cipher !== "none" || kdf !== "none")
+    throw new SshKeyError("passphrase-protected SSH keys are not supported");
   if (r.u32() !== 1) throw new SshKeyError("expected exactly one key");
   r.bytes(); // public blob
   const p = new Reader(r.bytes());
@@ -114,7 +121,8 @@ export function parsePrivateKey(pem: string): Ed25519Key {
   if (type !== "ssh-ed25519") throw new SshKeyError(`expected an ssh-ed25519 key, got ${type}`);
   const publicKey = Buffer.from(p.bytes());
   const both = p.bytes();
-  if (both.length !== 64 || publicKey.length !== 32) throw new SshKeyError("bad ed25519 key length");
+  if (both.length !== 64 || publicKey.length !== 32)
+    throw new SshKeyError("bad ed25519 key length");
   const comment = p.str();
   return { seed: Buffer.from(both.subarray(0, 32)), publicKey, comment };
 }
@@ -122,7 +130,8 @@ export function parsePrivateKey(pem: string): Ed25519Key {
 /** Parse `ssh-ed25519 AAAA… [comment]`. */
 export function parsePublicKey(line: string): Uint8Array {
   const parts = line.trim().split(/\s+/);
-  if (parts[0] !== "ssh-ed25519" || !parts[1]) throw new SshKeyError("not an ssh-ed25519 public key line");
+  if (parts[0] !== "ssh-ed25519" || !parts[1])
+    throw new SshKeyError("not an ssh-ed25519 public key line");
   const r = new Reader(Buffer.from(parts[1], "base64"));
   if (r.str() !== "ssh-ed25519") throw new SshKeyError("public key blob is not ssh-ed25519");
   const key = r.bytes();

@@ -35,7 +35,9 @@ export class PlaintextWorkspace {
   }
 
   /** `onInterrupt` runs synchronously after cleanup on SIGINT/SIGTERM (print the message, exit). */
-  static create(onInterrupt: (signal: NodeJS.Signals, ws: PlaintextWorkspace) => void): PlaintextWorkspace {
+  static create(
+    onInterrupt: (signal: NodeJS.Signals, ws: PlaintextWorkspace) => void,
+  ): PlaintextWorkspace {
     const dir = mkdtempSync(join(tmpdir(), "nixverse-secrets-"));
     chmodSync(dir, 0o700);
     const ws = new PlaintextWorkspace(dir);

@@ -18,17 +18,38 @@ it("re-encrypts 100 nodes' files in under 2 s, and rewrites none when nothing ch
     const nodes: Record<string, unknown> = {};
     for (let i = 0; i < 100; i++) {
       const name = `n${i}`;
-      nodes[name] = { name, dir: `nodes/all/${name}`, parents: ["all"], secretsFile: null, hostKeyPub: null };
+      nodes[name] = {
+        name,
+        dir: `nodes/all/${name}`,
+        parents: ["all"],
+        secretsFile: null,
+        hostKeyPub: null,
+      };
     }
-    const model = { root, hasPrivate: false, nodes, groups: {}, masterSecrets: null, sopsConfig: ".sops.yaml" } as unknown as FleetModel;
+    const model = {
+      root,
+      hasPrivate: false,
+      nodes,
+      groups: {},
+      masterSecrets: null,
+      sopsConfig: ".sops.yaml",
+    } as unknown as FleetModel;
     const ctx: PlanContext = {
       root,
       model,
-      sopsConfig: { file: path.join(root, ".sops.yaml"), creationRules: [{ age: [recipient], rules: {} }] },
+      sopsConfig: {
+        file: path.join(root, ".sops.yaml"),
+        creationRules: [{ age: [recipient], rules: {} }],
+      },
       masterIdentities: [identity],
     };
     const docs = (v: number) =>
-      new Map(Object.keys(nodes).map((n) => [n, fromPlain({ pppoe: { password: `pw-${v}-${n}` }, port: 8443 }) as SopsMap]));
+      new Map(
+        Object.keys(nodes).map((n) => [
+          n,
+          fromPlain({ pppoe: { password: `pw-${v}-${n}` }, port: 8443 }) as SopsMap,
+        ]),
+      );
     const first = await planNodes(ctx, docs(0));
     if (!first.ok) throw new Error(JSON.stringify(first.errors));
     await applyChanges(root, first.value.changes);
@@ -43,7 +64,9 @@ it("re-encrypts 100 nodes' files in under 2 s, and rewrites none when nothing ch
       times.push(performance.now() - t);
     }
     const median = [...times].sort((a, b) => a - b)[1] as number;
-    console.log(`re-encrypting 100 nodes' files: median ${median.toFixed(0)} ms (runs: ${times.map((x) => x.toFixed(0)).join(", ")})`);
+    console.log(
+      `re-encrypting 100 nodes' files: median ${median.toFixed(0)} ms (runs: ${times.map((x) => x.toFixed(0)).join(", ")})`,
+    );
     expect(median).toBeLessThan(2000);
     const again = await planNodes(ctx, docs(3));
     expect(again.ok && again.value.changes).toEqual([]);

@@ -8,7 +8,10 @@ import { decryptSops } from "sops-age";
 import { parseIdentities } from "../../generator/secrets/age.js";
 import { decryptText, emitPlain, recipientsOf } from "../../generator/secrets/sops/document.js";
 import { toPlain, type SopsMap } from "../../generator/secrets/sops/tree.js";
-import { ageIdentityFromOpenSshPrivateKey, ageRecipientFromSshPublicKey } from "../../generator/secrets/ssh-to-age.js";
+import {
+  ageIdentityFromOpenSshPrivateKey,
+  ageRecipientFromSshPublicKey,
+} from "../../generator/secrets/ssh-to-age.js";
 import { hasCommand, skipped, tempDir } from "./helpers.js";
 import { fileStates, fleetFixture, scriptedEditor, secrets, type FleetFixture } from "./support.js";
 
@@ -74,7 +77,9 @@ describe.skipIf(!haveNix)("secrets edit on examples/fleet", () => {
     const master = readFileSync(join(f.dir, "secrets.yaml"), "utf8");
     expect(master).not.toContain("group-pppoe-pw");
     expect(recipientsOf(master, "yaml")).toEqual([f.recipient]);
-    expect(await decryptSops(master, { secretKey: f.identity, fileType: "yaml" })).toEqual({ data: MASTER });
+    expect(await decryptSops(master, { secretKey: f.identity, fileType: "yaml" })).toEqual({
+      data: MASTER,
+    });
     // The flake was regenerated: router1 now imports sops-nix with its secrets file.
     const fleetNix = readFileSync(join(f.dir, "nixverse/fleet.nix"), "utf8");
     expect(fleetNix).toContain("../nodes/routers/router1/secrets.yaml");
@@ -88,9 +93,16 @@ describe.skipIf(!haveNix)("secrets edit on examples/fleet", () => {
     const pub1 = readFileSync(join(f.dir, R1, PUB), "utf8");
     expect(recipientsOf(file1, "yaml")).toEqual([ageRecipientFromSshPublicKey(pub1)]);
     const plain1 = toPlain((await decryptText(file1, "yaml", [id1])).branches[0] as SopsMap);
-    expect(plain1).toEqual({ pppoe: { user: "isp-user", password: "group-pppoe-pw" }, wifi: { psk: "routers-wifi" } });
-    await expect(decryptText(file1, "yaml", [id2])).rejects.toThrow(/none of the available age keys/);
-    await expect(decryptText(file1, "yaml", [f.identity])).rejects.toThrow(/none of the available age keys/);
+    expect(plain1).toEqual({
+      pppoe: { user: "isp-user", password: "group-pppoe-pw" },
+      wifi: { psk: "routers-wifi" },
+    });
+    await expect(decryptText(file1, "yaml", [id2])).rejects.toThrow(
+      /none of the available age keys/,
+    );
+    await expect(decryptText(file1, "yaml", [f.identity])).rejects.toThrow(
+      /none of the available age keys/,
+    );
     // sops-age, an independent reader, agrees
     expect(await decryptSops(file1, { secretKey: id1, fileType: "yaml" })).toEqual(plain1);
   });
@@ -133,12 +145,18 @@ describe.skipIf(!haveNix)("secrets edit on examples/fleet", () => {
 
   it("changing one router's value rewrites that router's file only, and the master file", async () => {
     const before = fileStates(f.dir);
-    const editor = scriptedEditor(scripts.dir, "second", MASTER.replace("router2-own-wifi", "router2-new-wifi"));
+    const editor = scriptedEditor(
+      scripts.dir,
+      "second",
+      MASTER.replace("router2-own-wifi", "router2-new-wifi"),
+    );
     const r = await secrets(f, ["edit"], { EDITOR: editor });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const after = fileStates(f.dir);
-    const changed = [...after.keys()].filter((k) => JSON.stringify(after.get(k)) !== JSON.stringify(before.get(k)));
+    const changed = [...after.keys()].filter(
+      (k) => JSON.stringify(after.get(k)) !== JSON.stringify(before.get(k)),
+    );
     expect(changed.sort()).toEqual(["nodes/routers/router2/secrets.yaml", "secrets.yaml"]);
     // The master file kept its data key (an edit, as sops edit does).
     const old = before.get("secrets.yaml")?.[0] as string;
@@ -151,7 +169,9 @@ describe.skipIf(!haveNix)("secrets edit on examples/fleet", () => {
     const broken = MASTER.replace("routers = {", "routerz = {");
     const r = await secrets(f, ["edit"], { EDITOR: scriptedEditor(scripts.dir, "broken", broken) });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/secrets\.yaml: error: secrets\.nodes\.routerz: "routerz" is not a node or group under nodes\//);
+    expect(r.stderr).toMatch(
+      /secrets\.yaml: error: secrets\.nodes\.routerz: "routerz" is not a node or group under nodes\//,
+    );
     const kept = /--resume (\S+)/.exec(r.stderr)?.[1] as string;
     expect(kept).toBeTruthy();
     expect(readFileSync(kept, "utf8")).toBe(broken);
@@ -174,12 +194,18 @@ describe.skipIf(!haveNix)("secrets edit on examples/fleet", () => {
     expect(fixed.code).toBe(0);
     expect(existsSync(kept2)).toBe(false);
     const id1 = await nodeIdentity(R1);
-    const plain = toPlain((await decryptText(readFileSync(join(f.dir, R1, "secrets.yaml"), "utf8"), "yaml", [id1])).branches[0] as SopsMap);
+    const plain = toPlain(
+      (await decryptText(readFileSync(join(f.dir, R1, "secrets.yaml"), "utf8"), "yaml", [id1]))
+        .branches[0] as SopsMap,
+    );
     expect((plain as { pppoe: { password: string } }).pppoe.password).toBe("resumed-pw");
   });
 
   it("secrets eval sees the whole evaluated file, hidden keys included", async () => {
-    const r = await secrets(f, ["eval", "secrets.nodes.routers._note + \" / \" + secrets.nodes.router1.pppoe.user"]);
+    const r = await secrets(f, [
+      "eval",
+      'secrets.nodes.routers._note + " / " + secrets.nodes.router1.pppoe.user',
+    ]);
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("kept in the master file only / isp-user\n");
     const j = await secrets(f, ["eval", "builtins.attrNames secrets.nodes"]);
@@ -198,9 +224,9 @@ describe.skipIf(!haveNix)("secrets edit on examples/fleet", () => {
     expect(enc.stderr).toBe("");
     expect(enc.code).toBe(0);
     const id2 = await nodeIdentity(R2);
-    expect(emitPlain((await decryptText(readFileSync(out, "utf8"), "binary", [id2])).branches, "binary")).toBe(
-      "isp-user * resumed-pw\n",
-    );
+    expect(
+      emitPlain((await decryptText(readFileSync(out, "utf8"), "binary", [id2])).branches, "binary"),
+    ).toBe("isp-user * resumed-pw\n");
     const bad = await secrets(f, ["decrypt", "--node", "routers", out]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("routers is a group, not a node");
@@ -214,18 +240,27 @@ describe.skipIf(!haveNix)("secrets edit on examples/fleet", () => {
     const { generateIdentity, identityToRecipient } = await import("age-encryption");
     const newId = await generateIdentity();
     const newRecipient = await identityToRecipient(newId);
-    (await import("node:fs")).writeFileSync(join(f.dir, ".sops.yaml"), `creation_rules:\n  - age: ${newRecipient}\n`);
+    (await import("node:fs")).writeFileSync(
+      join(f.dir, ".sops.yaml"),
+      `creation_rules:\n  - age: ${newRecipient}\n`,
+    );
     const before = fileStates(f.dir);
     const r = await secrets(f, ["rekey"]); // still decrypts with the old key from SOPS_AGE_KEY
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const after = fileStates(f.dir);
-    const changed = [...after.keys()].filter((k) => JSON.stringify(after.get(k)) !== JSON.stringify(before.get(k)));
+    const changed = [...after.keys()].filter(
+      (k) => JSON.stringify(after.get(k)) !== JSON.stringify(before.get(k)),
+    );
     expect(changed.sort()).toEqual([`${R1}/${KEY}`, `${R2}/${KEY}`, "secrets.yaml"]);
     for (const file of ["secrets.yaml", `${R1}/${KEY}`]) {
       const text = readFileSync(join(f.dir, file), "utf8");
-      expect(recipientsOf(text, file.endsWith(".yaml") ? "yaml" : "binary")).toEqual([newRecipient]);
-      await expect(decryptText(text, file.endsWith(".yaml") ? "yaml" : "binary", [f.identity])).rejects.toThrow();
+      expect(recipientsOf(text, file.endsWith(".yaml") ? "yaml" : "binary")).toEqual([
+        newRecipient,
+      ]);
+      await expect(
+        decryptText(text, file.endsWith(".yaml") ? "yaml" : "binary", [f.identity]),
+      ).rejects.toThrow();
       await decryptText(text, file.endsWith(".yaml") ? "yaml" : "binary", [newId]);
     }
   });

@@ -27,7 +27,10 @@ const data = `{
 }`;
 
 let counter = 0;
-function evalSecrets(raw: string, attr = ""): { ok: true; value: unknown } | { ok: false; error: string } {
+function evalSecrets(
+  raw: string,
+  attr = "",
+): { ok: true; value: unknown } | { ok: false; error: string } {
   const file = join(tmp.dir, `raw${counter++}.nix`);
   writeFileSync(file, raw);
   const expr = `(import ${REPO}/runtime-nix/secrets.nix {
@@ -83,7 +86,13 @@ describe.skipIf(!haveNix)("runtime-nix/secrets.nix", () => {
       config: {
         other: "top-level key",
         nodes: {
-          solo: { _hidden: "x", empty: {}, becomesEmpty: { _h: 1 }, keep: { _h: 1, v: 2 }, list: [{ _h: 1 }, "s"] },
+          solo: {
+            _hidden: "x",
+            empty: {},
+            becomesEmpty: { _h: 1 },
+            keep: { _h: 1, v: 2 },
+            list: [{ _h: 1 }, "s"],
+          },
         },
       },
       nodeNames: ["solo"],
@@ -106,13 +115,19 @@ describe.skipIf(!haveNix)("runtime-nix/secrets.nix", () => {
   it("names an unknown target", () => {
     const r = evalSecrets(`{ nodes.routerz.pw = "x"; }`);
     expect(r.ok).toBe(false);
-    expect(!r.ok && r.error).toMatch(/secrets\.nodes\.routerz: "routerz" is not a node or group under nodes\/ \(known: a, b, n1, n2, solo, top\)/);
+    expect(!r.ok && r.error).toMatch(
+      /secrets\.nodes\.routerz: "routerz" is not a node or group under nodes\/ \(known: a, b, n1, n2, solo, top\)/,
+    );
   });
 
   it("rejects a non-attribute-set file and a non-attribute-set target", () => {
     const a = evalSecrets(`[ 1 ]`);
-    expect(!a.ok && a.error).toMatch(/must be an attribute set, or a function returning one \(it is a list\)/);
+    expect(!a.ok && a.error).toMatch(
+      /must be an attribute set, or a function returning one \(it is a list\)/,
+    );
     const b = evalSecrets(`{ nodes.n1 = "pw"; }`);
-    expect(!b.ok && b.error).toMatch(/secrets\.nodes\.n1 must be an attribute set \(it is a string\)/);
+    expect(!b.ok && b.error).toMatch(
+      /secrets\.nodes\.n1 must be an attribute set \(it is a string\)/,
+    );
   });
 });

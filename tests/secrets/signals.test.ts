@@ -2,7 +2,15 @@
 // and no committed file may change.
 
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasCommand, REPO, skipped, tempDir } from "./helpers.js";
@@ -53,18 +61,26 @@ describe.skipIf(!haveNix)("secrets edit interrupted", () => {
   beforeAll(async () => {
     // The CLI compiled on its own (other work in progress may not type-check; tsc still emits).
     try {
-      execFileSync("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", join(pkg.dir, "dist")], { cwd: REPO, stdio: "ignore" });
+      execFileSync("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", join(pkg.dir, "dist")], {
+        cwd: REPO,
+        stdio: "ignore",
+      });
     } catch {
       // type errors elsewhere: the emitted JS is what we run
     }
-    for (const e of ["templates", "runtime-nix", "package.json", "node_modules"]) symlinkSync(join(REPO, e), join(pkg.dir, e));
+    for (const e of ["templates", "runtime-nix", "package.json", "node_modules"])
+      symlinkSync(join(REPO, e), join(pkg.dir, e));
     mkdirSync(join(pkg.dir, "bin"));
     cli = join(pkg.dir, "bin", "nixverse-gen.js");
     writeFileSync(cli, readFileSync(join(REPO, "bin", "nixverse-gen.js"), "utf8"));
     f = await fleetFixture();
     // A committed state to protect: master file, host keys and node files.
     const first = await secrets(f, ["edit"], {
-      EDITOR: scriptedEditor(scripts.dir, "first", '{ nodes.routers.pppoe.password = "committed"; }\n'),
+      EDITOR: scriptedEditor(
+        scripts.dir,
+        "first",
+        '{ nodes.routers.pppoe.password = "committed"; }\n',
+      ),
     });
     if (first.code !== 0) throw new Error(first.stderr);
   });
@@ -77,13 +93,19 @@ describe.skipIf(!haveNix)("secrets edit interrupted", () => {
   function start(editor: string, tmp: string) {
     let stdout = "";
     let stderr = "";
-    const child: ChildProcess = spawn(process.execPath, [cli, "secrets", "edit", "--flake", f.dir, ...overrides], {
-      env: { ...process.env, ...f.env, FLAKE: undefined, EDITOR: editor, TMPDIR: tmp },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [cli, "secrets", "edit", "--flake", f.dir, ...overrides],
+      {
+        env: { ...process.env, ...f.env, FLAKE: undefined, EDITOR: editor, TMPDIR: tmp },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     child.stdout?.on("data", (d) => (stdout += String(d)));
     child.stderr?.on("data", (d) => (stderr += String(d)));
-    const exit = new Promise<number | null>((r) => child.on("exit", (code, sig) => r(code ?? (sig ? -1 : null))));
+    const exit = new Promise<number | null>((r) =>
+      child.on("exit", (code, sig) => r(code ?? (sig ? -1 : null))),
+    );
     return { child, exit, out: () => ({ stdout, stderr }) };
   }
   let overrides: string[] = [];
@@ -106,7 +128,9 @@ describe.skipIf(!haveNix)("secrets edit interrupted", () => {
     expect(readFileSync(kept, "utf8")).toBe(SLOW_MASTER);
     expect(statSync(kept).mode & 0o777).toBe(0o600);
     // The kept edit is the only file left in the temp dir, and the only plaintext anywhere.
-    const left = readdirSync(tmp.dir, { recursive: true, encoding: "utf8" }).filter((e) => statSync(join(tmp.dir, e)).isFile());
+    const left = readdirSync(tmp.dir, { recursive: true, encoding: "utf8" }).filter((e) =>
+      statSync(join(tmp.dir, e)).isFile(),
+    );
     expect(left.map((e) => join(tmp.dir, e))).toEqual([kept]);
     expect(filesContaining(f.dir, SECRET)).toEqual([]);
     expect(filesContaining(f.dir, "committed")).toEqual([]);
@@ -119,9 +143,15 @@ describe.skipIf(!haveNix)("secrets edit interrupted", () => {
     const marker = join(scripts.dir, "edited-2");
     const pidFile = join(scripts.dir, "editor.pid");
     const before = fileStates(f.dir);
-    const editor = scriptedEditor(scripts.dir, "hang", SLOW_MASTER, { marker, then: `echo $$ > '${pidFile}'\nexec sleep 60` });
+    const editor = scriptedEditor(scripts.dir, "hang", SLOW_MASTER, {
+      marker,
+      then: `echo $$ > '${pidFile}'\nexec sleep 60`,
+    });
     const run = start(editor, tmp.dir);
-    await waitFor(() => existsSync(marker) && existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "");
+    await waitFor(
+      () =>
+        existsSync(marker) && existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "",
+    );
     await sleep(200);
     run.child.kill("SIGTERM");
     const code = await run.exit;
@@ -146,7 +176,10 @@ describe.skipIf(!haveNix)("secrets edit interrupted", () => {
     const tmp = tempDir("nvg-tmp-");
     const marker = join(scripts.dir, "edited-3");
     const quick = '{ nodes.routers.pppoe.password = "after-sigint"; }\n';
-    const run = start(scriptedEditor(scripts.dir, "pause", quick, { marker, then: "sleep 2" }), tmp.dir);
+    const run = start(
+      scriptedEditor(scripts.dir, "pause", quick, { marker, then: "sleep 2" }),
+      tmp.dir,
+    );
     await waitFor(() => existsSync(marker));
     run.child.kill("SIGINT");
     const code = await run.exit;

@@ -30,21 +30,29 @@ describe(".sops.yaml creation rules", () => {
   it("takes the first rule whose path_regex matches the path relative to the config", () => {
     expect(ruleFor(cfg, "/flake/private/secrets.yaml").age).toEqual([B]);
     expect(ruleFor(cfg, "/flake/nodes/r1/secrets/fs/etc/x").age).toEqual([A]);
-    expect(ruleFor(cfg, "/flake/nodes/r1/secrets/fs/etc/x").rules.encryptedRegex).toBe("^(data|password)$");
+    expect(ruleFor(cfg, "/flake/nodes/r1/secrets/fs/etc/x").rules.encryptedRegex).toBe(
+      "^(data|password)$",
+    );
     expect(masterRecipients(cfg, "/flake/secrets.yaml").recipients).toEqual([A, B]);
   });
 
   it("fails when no rule matches, and when the rule has no age key", () => {
-    const only = parseSopsConfig(`creation_rules:\n  - path_regex: \\.json$\n    age: ${A}\n`, "/f/.sops.yaml");
+    const only = parseSopsConfig(
+      `creation_rules:\n  - path_regex: \\.json$\n    age: ${A}\n`,
+      "/f/.sops.yaml",
+    );
     expect(() => ruleFor(only, "/f/secrets.yaml")).toThrow(/no matching creation rules/);
     const pgp = parseSopsConfig("creation_rules:\n  - pgp: ABCDEF\n", "/f/.sops.yaml");
     expect(() => masterRecipients(pgp, "/f/secrets.yaml")).toThrow(/no age keys/);
   });
 
-  it.skipIf(!haveVectors)("reads the humphd vector's config (its misspelt path_regexp is ignored, as sops ignores it)", () => {
-    const c = parseSopsConfig(readVector("humphd-sops-age/sops.yaml.config"), "/x/.sops.yaml");
-    expect(ruleFor(c, "/x/anything.txt").age).toHaveLength(3);
-  });
+  it.skipIf(!haveVectors)(
+    "reads the humphd vector's config (its misspelt path_regexp is ignored, as sops ignores it)",
+    () => {
+      const c = parseSopsConfig(readVector("humphd-sops-age/sops.yaml.config"), "/x/.sops.yaml");
+      expect(ruleFor(c, "/x/anything.txt").age).toHaveLength(3);
+    },
+  );
   if (!haveVectors) skipped("sops vectors not found");
 });
 
@@ -58,7 +66,12 @@ describe("master identities", () => {
     const xdg = join(tmp.dir, "xdg");
     mkdirSync(join(xdg, "sops", "age"), { recursive: true });
     writeFileSync(join(xdg, "sops", "age", "keys.txt"), `${id1}\n`);
-    const env = { SOPS_AGE_KEY: `${id1} ${id2}`, SOPS_AGE_KEY_FILE: keyFile, XDG_CONFIG_HOME: xdg, HOME: tmp.dir };
+    const env = {
+      SOPS_AGE_KEY: `${id1} ${id2}`,
+      SOPS_AGE_KEY_FILE: keyFile,
+      XDG_CONFIG_HOME: xdg,
+      HOME: tmp.dir,
+    };
     const set = loadMasterIdentities(env);
     expect(set.identities).toEqual([id1, id2, id2, id1]);
     expect(set.problems).toEqual([]);
@@ -66,7 +79,9 @@ describe("master identities", () => {
 
   it("falls back to ~/.config when XDG_CONFIG_HOME is unset, and reports bad keys", () => {
     expect(userConfigDir({ HOME: "/home/u" }, "linux")).toBe("/home/u/.config");
-    expect(userConfigDir({ HOME: "/Users/u" }, "darwin")).toBe("/Users/u/Library/Application Support");
+    expect(userConfigDir({ HOME: "/Users/u" }, "darwin")).toBe(
+      "/Users/u/Library/Application Support",
+    );
     expect(userConfigDir({ HOME: "/Users/u", XDG_CONFIG_HOME: "/x" }, "darwin")).toBe("/x");
     const set = loadMasterIdentities({ SOPS_AGE_KEY: "not-a-key", HOME: join(tmp.dir, "nohome") });
     expect(set.identities).toEqual([]);

@@ -23,7 +23,11 @@ interface Vector {
   expected?: unknown;
 }
 
-const sopsNixPlain = { test_key: "test_value", a_list: ["e1", "e3"], nested: { test: { file: "another value" } } };
+const sopsNixPlain = {
+  test_key: "test_value",
+  a_list: ["e1", "e3"],
+  nested: { test: { file: "another value" } },
+};
 const humphdPlain = {
   secret: "this is a secret",
   string: "string",
@@ -34,13 +38,31 @@ const humphdPlain = {
 };
 
 const vectors: Vector[] = [
-  { file: "sops-nix/secrets.yaml", key: "sops-nix/age-keys.txt", format: "yaml", indent: 4, expected: sopsNixPlain },
-  { file: "humphd-sops-age/secret.enc.yaml", key: "humphd-sops-age/key.txt", format: "yaml", indent: 2, expected: humphdPlain },
-  { file: "humphd-sops-age/secret.enc.json", key: "humphd-sops-age/key.txt", format: "json", indent: 2 },
+  {
+    file: "sops-nix/secrets.yaml",
+    key: "sops-nix/age-keys.txt",
+    format: "yaml",
+    indent: 4,
+    expected: sopsNixPlain,
+  },
+  {
+    file: "humphd-sops-age/secret.enc.yaml",
+    key: "humphd-sops-age/key.txt",
+    format: "yaml",
+    indent: 2,
+    expected: humphdPlain,
+  },
+  {
+    file: "humphd-sops-age/secret.enc.json",
+    key: "humphd-sops-age/key.txt",
+    format: "json",
+    indent: 2,
+  },
   { file: "humphd-sops-age/secret.enc.env", key: "humphd-sops-age/key.txt", format: "dotenv" },
 ];
 
-if (!haveVectors) skipped("sops vectors not found (set SOPS_VECTORS_DIR or put shared/ beside the repo)");
+if (!haveVectors)
+  skipped("sops vectors not found (set SOPS_VECTORS_DIR or put shared/ beside the repo)");
 
 const ids = (v: Vector) => parseIdentities(readVector(v.key), false);
 
@@ -56,7 +78,8 @@ describe.skipIf(!haveVectors)("sops vectors", () => {
           fileType: v.format === "dotenv" ? "env" : v.format === "json" ? "json" : "yaml",
         });
         expect(ours).toEqual(oracle);
-        if (v.file.endsWith(".json")) expect(ours).toEqual(JSON.parse(readVector("humphd-sops-age/secret.json")));
+        if (v.file.endsWith(".json"))
+          expect(ours).toEqual(JSON.parse(readVector("humphd-sops-age/secret.json")));
         if (v.expected) expect(ours).toEqual(v.expected);
       });
 
@@ -77,15 +100,18 @@ describe.skipIf(!haveVectors)("sops vectors", () => {
             const c = line[at] as string;
             const changed = line.slice(0, at) + (c === "A" ? "B" : "A") + line.slice(at + 1);
             const tampered = [...lines.slice(0, i), changed, ...lines.slice(i + 1)].join("\n");
-            await expect(decryptText(tampered, v.format, ids(v)), `line ${i + 1} ${part}`).rejects.toBeInstanceOf(
-              SopsError,
-            );
+            await expect(
+              decryptText(tampered, v.format, ids(v)),
+              `line ${i + 1} ${part}`,
+            ).rejects.toBeInstanceOf(SopsError);
           }
         }
       });
 
       it("rejects a changed lastmodified (the MAC's additional data)", async () => {
-        const text = readVector(v.file).replace(/(lastmodified["=:]*\s*"?\d{4})/, (m) => m.replace(/\d$/, (d) => String((Number(d) + 1) % 10)));
+        const text = readVector(v.file).replace(/(lastmodified["=:]*\s*"?\d{4})/, (m) =>
+          m.replace(/\d$/, (d) => String((Number(d) + 1) % 10)),
+        );
         expect(text).not.toBe(readVector(v.file));
         await expect(decryptText(text, v.format, ids(v))).rejects.toThrow(/MAC/);
       });
@@ -112,7 +138,10 @@ describe.skipIf(!haveVectors)("sops vectors", () => {
   it("rejects a removed value and a value moved to another key", async () => {
     const v = vectors[1] as Vector;
     const text = readVector(v.file);
-    const removed = text.split("\n").filter((l) => !l.startsWith("string:")).join("\n");
+    const removed = text
+      .split("\n")
+      .filter((l) => !l.startsWith("string:"))
+      .join("\n");
     await expect(decryptText(removed, "yaml", ids(v))).rejects.toThrow(/MAC mismatch/);
     // Swapping the ciphertexts of `secret` and `string` breaks their AAD (the key path).
     const lines = text.split("\n");
@@ -121,7 +150,9 @@ describe.skipIf(!haveVectors)("sops vectors", () => {
     const swapped = [...lines];
     swapped[a] = `secret:${(lines[b] as string).slice("string:".length)}`;
     swapped[b] = `string:${(lines[a] as string).slice("secret:".length)}`;
-    await expect(decryptText(swapped.join("\n"), "yaml", ids(v))).rejects.toThrow(/cannot decrypt the value at secret/);
+    await expect(decryptText(swapped.join("\n"), "yaml", ids(v))).rejects.toThrow(
+      /cannot decrypt the value at secret/,
+    );
   });
 
   it("reads the PGP-only JSON vector's layout and says no age key can open it", async () => {
@@ -130,13 +161,15 @@ describe.skipIf(!haveVectors)("sops vectors", () => {
     expect(doc.metadata.age).toEqual([]);
     // sops 3.5 wrote no final newline; newer versions do.
     expect(emitEncrypted(doc, "json")).toBe(`${text}\n`);
-    await expect(decryptText(text, "json", ids(vectors[0] as Vector))).rejects.toThrow(/no age recipients/);
+    await expect(decryptText(text, "json", ids(vectors[0] as Vector))).rejects.toThrow(
+      /no age recipients/,
+    );
   });
 
   it("fails without a matching key, naming the recipients", async () => {
     const v = vectors[1] as Vector;
-    await expect(decryptText(readVector(v.file), "yaml", ids(vectors[0] as Vector))).rejects.toThrow(
-      /age1je6kjhzuhdjy3fqptpttxjh5k8q46vygzlgtpuq3030c947pc5tqz9dqvr/,
-    );
+    await expect(
+      decryptText(readVector(v.file), "yaml", ids(vectors[0] as Vector)),
+    ).rejects.toThrow(/age1je6kjhzuhdjy3fqptpttxjh5k8q46vygzlgtpuq3030c947pc5tqz9dqvr/);
   });
 });

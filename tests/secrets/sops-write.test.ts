@@ -53,7 +53,10 @@ describe("encrypting", () => {
       expect(text).toContain("stays in clear"); // the _unencrypted suffix
       expect(text).not.toContain("pppoe secret");
       for (const k of [a, b]) {
-        const oracle = await decryptSops(text, { secretKey: k.identity, fileType: format === "json" ? "json" : "yaml" });
+        const oracle = await decryptSops(text, {
+          secretKey: k.identity,
+          fileType: format === "json" ? "json" : "yaml",
+        });
         expect(oracle).toEqual(sample);
       }
       const ours = await decryptText(text, format, [b.identity]);
@@ -86,20 +89,32 @@ describe("encrypting", () => {
   it("binary: a Nix file round-trips in a YAML `data` document that sops-age reads", async () => {
     const a = await makeKey();
     const nix = '{ nodes.routers.pppoe.password = "s3cret"; }\n';
-    const text = await encryptToText(parsePlain(nix, "binary"), "yaml", { recipients: [a.recipient], indent: 2 });
+    const text = await encryptToText(parsePlain(nix, "binary"), "yaml", {
+      recipients: [a.recipient],
+      indent: 2,
+    });
     expect(text).toMatch(/^data: ENC\[AES256_GCM,/);
-    expect(await decryptSops(text, { secretKey: a.identity, fileType: "yaml" })).toEqual({ data: nix });
+    expect(await decryptSops(text, { secretKey: a.identity, fileType: "yaml" })).toEqual({
+      data: nix,
+    });
     const ours = await decryptText(text, "yaml", [a.identity]);
     expect(emitPlain(ours.branches, "binary")).toBe(nix);
     // Binary input written in place is a JSON envelope, as `sops -e -i <keyfile>` makes.
-    const json = await encryptToText(parsePlain(nix, "binary"), "binary", { recipients: [a.recipient], indent: 2 });
+    const json = await encryptToText(parsePlain(nix, "binary"), "binary", {
+      recipients: [a.recipient],
+      indent: 2,
+    });
     expect(JSON.parse(json).data).toMatch(/^ENC\[/);
-    expect(emitPlain((await decryptText(json, "binary", [a.identity])).branches, "binary")).toBe(nix);
+    expect(emitPlain((await decryptText(json, "binary", [a.identity])).branches, "binary")).toBe(
+      nix,
+    );
   });
 
   it("keeps the data key and the wrapped keys when asked (an edit), and a fresh IV per value", async () => {
     const a = await makeKey();
-    const first = await encryptToText([fromPlain({ xa: "1", yb: "1" }) as SopsMap], "yaml", { recipients: [a.recipient] });
+    const first = await encryptToText([fromPlain({ xa: "1", yb: "1" }) as SopsMap], "yaml", {
+      recipients: [a.recipient],
+    });
     const dec = await decryptText(first, "yaml", [a.identity]);
     const again = await encryptToText([fromPlain({ xa: "2", yb: "1" }) as SopsMap], "yaml", {
       recipients: [a.recipient],
@@ -109,14 +124,18 @@ describe("encrypting", () => {
     expect(parseEncrypted(again, "yaml").metadata.age).toEqual(dec.metadata.age);
     const values = again.split("\n").filter((l) => /^(xa|yb): /.test(l));
     expect(new Set(values.map((l) => /iv:([^,]+)/.exec(l)?.[1])).size).toBe(2);
-    expect(toPlain((await decryptText(again, "yaml", [a.identity])).branches[0] as SopsMap)).toEqual({ xa: "2", yb: "1" });
+    expect(
+      toPlain((await decryptText(again, "yaml", [a.identity])).branches[0] as SopsMap),
+    ).toEqual({ xa: "2", yb: "1" });
   });
 
   it("keeps integer-like keys in document order (JS objects would move them)", async () => {
     const a = await makeKey();
     for (const format of ["yaml", "json"] as SopsFormat[]) {
-      const src = format === "yaml" ? "b: 1\n\"10\": 2\n\"2\": 3\n" : '{"b": 1, "10": 2, "2": 3}';
-      const text = await encryptToText(parsePlain(src, format), format, { recipients: [a.recipient] });
+      const src = format === "yaml" ? 'b: 1\n"10": 2\n"2": 3\n' : '{"b": 1, "10": 2, "2": 3}';
+      const text = await encryptToText(parsePlain(src, format), format, {
+        recipients: [a.recipient],
+      });
       const back = (await decryptText(text, format, [a.identity])).branches[0] as SopsMap;
       expect(back.entries.map(([k]) => k)).toEqual(["b", "10", "2"]);
     }
@@ -126,7 +145,9 @@ describe("encrypting", () => {
     const a = await makeKey();
     for (const format of ["yaml", "json"] as SopsFormat[]) {
       const src = format === "yaml" ? "i: 1\nf: 1.0\n" : '{"i": 1, "f": 1.0}';
-      const text = await encryptToText(parsePlain(src, format), format, { recipients: [a.recipient] });
+      const text = await encryptToText(parsePlain(src, format), format, {
+        recipients: [a.recipient],
+      });
       expect(text).toMatch(/type:int/);
       expect(text).toMatch(/type:float/);
     }

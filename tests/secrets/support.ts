@@ -5,7 +5,12 @@ import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from "n
 import { join } from "node:path";
 import { generateIdentity, identityToRecipient } from "age-encryption";
 import { runCli, type CliRun } from "../support/cli.js";
-import { copyTree, flakeInputNames, overrideArgs, writeFixtureInputs } from "../support/flake-fixtures.js";
+import {
+  copyTree,
+  flakeInputNames,
+  overrideArgs,
+  writeFixtureInputs,
+} from "../support/flake-fixtures.js";
 import { NIX_CONFIG } from "../support/nix.js";
 import { REPO, tempDir } from "./helpers.js";
 
@@ -41,7 +46,12 @@ export async function fleetFixture(): Promise<FleetFixture> {
 }
 
 /** An $EDITOR that replaces the file with `content` (and touches `marker` when given). */
-export function scriptedEditor(dir: string, name: string, content: string | null, opts: { marker?: string; then?: string } = {}): string {
+export function scriptedEditor(
+  dir: string,
+  name: string,
+  content: string | null,
+  opts: { marker?: string; then?: string } = {},
+): string {
   const script = join(dir, `${name}.sh`);
   const dataFile = join(dir, `${name}.content`);
   if (content !== null) writeFileSync(dataFile, content);
@@ -54,9 +64,17 @@ export function scriptedEditor(dir: string, name: string, content: string | null
   return script;
 }
 
-export async function secrets(f: FleetFixture, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+export async function secrets(
+  f: FleetFixture,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliRun> {
   const [sub, ...rest] = args;
-  return runCli(["secrets", sub as string, "--flake", f.dir, ...(await f.overrides()), ...rest], f.dir, { ...f.env, ...env });
+  return runCli(
+    ["secrets", sub as string, "--flake", f.dir, ...(await f.overrides()), ...rest],
+    f.dir,
+    { ...f.env, ...env },
+  );
 }
 
 /** path → [content, mtimeMs] of every file (for "nothing was rewritten"). */

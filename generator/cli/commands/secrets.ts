@@ -4,7 +4,12 @@ import { UsageError } from "../command.js";
 import { findFlakeDir } from "../flake-dir.js";
 import { gen } from "./gen.js";
 import { flakeEvaluator, type NixOptions } from "../../secrets/evaluate.js";
-import { decryptCommand, encryptCommand, evalCommand, type CryptOptions } from "../../secrets/file-commands.js";
+import {
+  decryptCommand,
+  encryptCommand,
+  evalCommand,
+  type CryptOptions,
+} from "../../secrets/file-commands.js";
 import { editSecrets, rekeySecrets, type SecretsIo } from "../../secrets/flow.js";
 import { SOPS_FORMATS, type SopsFormat } from "../../secrets/sops/document.js";
 
@@ -67,7 +72,8 @@ function takeOverrides(args: string[]): { rest: string[]; overrides: Array<[stri
     if (args[i] === "--override-input") {
       const name = args[i + 1];
       const url = args[i + 2];
-      if (name === undefined || url === undefined) throw new UsageError("--override-input takes NAME and URL");
+      if (name === undefined || url === undefined)
+        throw new UsageError("--override-input takes NAME and URL");
       overrides.push([name, url]);
       i += 2;
     } else rest.push(args[i] as string);
@@ -125,7 +131,8 @@ export const secrets: Command = {
     const regenerate = () => gen.run(["--flake", root, "--quiet"], ctx);
     const only = (allowed: string[]) => {
       for (const k of Object.keys(values)) {
-        if (!allowed.includes(k) && k !== "flake") throw new UsageError(`--${k} does not apply to \`secrets ${sub}\``);
+        if (!allowed.includes(k) && k !== "flake")
+          throw new UsageError(`--${k} does not apply to \`secrets ${sub}\``);
       }
     };
     switch (sub) {
@@ -147,7 +154,8 @@ export const secrets: Command = {
       }
       case "eval": {
         only([]);
-        if (positionals.length !== 1) throw new UsageError("`secrets eval` takes one Nix expression");
+        if (positionals.length !== 1)
+          throw new UsageError("`secrets eval` takes one Nix expression");
         return evalCommand({ root, io, expr: positionals[0] as string, nix });
       }
       case "encrypt":
@@ -157,13 +165,16 @@ export const secrets: Command = {
           throw new UsageError("--in-place and --out can not both be specified");
         }
         if (positionals.length > 1) throw new UsageError("Only one file can be specified");
-        if (positionals.length === 0) throw new UsageError(`\`secrets ${sub}\` needs a file (or - for stdin)`);
+        if (positionals.length === 0)
+          throw new UsageError(`\`secrets ${sub}\` needs a file (or - for stdin)`);
         const file = positionals[0] as string;
-        if (values["in-place"] && file === "-") throw new UsageError("--in-place needs a file, not stdin");
+        if (values["in-place"] && file === "-")
+          throw new UsageError("--in-place needs a file, not stdin");
         let indent: number | undefined;
         if (values.indent !== undefined) {
           indent = Number(values.indent);
-          if (!Number.isInteger(indent) || indent < 0) throw new UsageError("--indent must specify a positive number");
+          if (!Number.isInteger(indent) || indent < 0)
+            throw new UsageError("--indent must specify a positive number");
         }
         const o: CryptOptions = {
           root,
@@ -182,7 +193,9 @@ export const secrets: Command = {
         return sub === "encrypt" ? encryptCommand(o) : decryptCommand(o);
       }
       default:
-        throw new UsageError(`unknown secrets command "${sub}" (edit, eval, encrypt, decrypt, rekey)`);
+        throw new UsageError(
+          `unknown secrets command "${sub}" (edit, eval, encrypt, decrypt, rekey)`,
+        );
     }
   },
 };

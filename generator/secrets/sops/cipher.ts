@@ -25,7 +25,13 @@ export function encryptScalar(
 ): string {
   if (value === "") return "";
   const type: EncryptedType =
-    typeof value === "string" ? "str" : typeof value === "bigint" ? "int" : typeof value === "number" ? "float" : "bool";
+    typeof value === "string"
+      ? "str"
+      : typeof value === "bigint"
+        ? "int"
+        : typeof value === "number"
+          ? "float"
+          : "bool";
   const c = createCipheriv("aes-256-gcm", key, iv);
   c.setAAD(Buffer.from(aad, "utf8"));
   const data = Buffer.concat([c.update(Buffer.from(scalarBytes(value), "utf8")), c.final()]);
@@ -34,7 +40,11 @@ export function encryptScalar(
 }
 
 /** `sops.Decrypt`: the typed plaintext. Throws SopsCipherError on any mismatch. */
-export function decryptScalar(text: string, key: Uint8Array, aad: string): string | bigint | number | boolean {
+export function decryptScalar(
+  text: string,
+  key: Uint8Array,
+  aad: string,
+): string | bigint | number | boolean {
   if (text === "") return "";
   const m = ENC_RE.exec(text);
   if (!m) throw new SopsCipherError(`value does not match sops' data format: ${text.slice(0, 40)}`);
@@ -51,7 +61,9 @@ export function decryptScalar(text: string, key: Uint8Array, aad: string): strin
     d.setAuthTag(tag);
     plain = Buffer.concat([d.update(data), d.final()]);
   } catch {
-    throw new SopsCipherError("could not decrypt with AES_GCM (wrong key, or the value or its path was changed)");
+    throw new SopsCipherError(
+      "could not decrypt with AES_GCM (wrong key, or the value or its path was changed)",
+    );
   }
   const s = plain.toString("utf8");
   switch (type) {
@@ -60,7 +72,8 @@ export function decryptScalar(text: string, key: Uint8Array, aad: string): strin
     case "bytes":
       return s;
     case "int": {
-      if (!/^[+-]?\d+$/.test(s)) throw new SopsCipherError(`invalid int value ${JSON.stringify(s)}`);
+      if (!/^[+-]?\d+$/.test(s))
+        throw new SopsCipherError(`invalid int value ${JSON.stringify(s)}`);
       return BigInt(s);
     }
     case "float": {

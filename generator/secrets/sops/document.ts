@@ -49,15 +49,16 @@ export class SopsError extends Error {
 }
 
 const MAC_ONLY_ENCRYPTED_INIT = Buffer.from([
-  0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b, 0x0b, 0x97, 0x5b, 0x3b,
-  0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
+  0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b,
+  0x0b, 0x97, 0x5b, 0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
 ]);
 
 function wrapFormatError<T>(f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof SopsFormatError) throw new SopsError(e.message, "sops-format", e.line, e.column);
+    if (e instanceof SopsFormatError)
+      throw new SopsError(e.message, "sops-format", e.line, e.column);
     throw e;
   }
 }
@@ -93,7 +94,10 @@ export function emitPlain(branches: SopsMap[], format: SopsFormat, indent?: numb
       case "binary": {
         const data = branches.length === 1 ? branches[0]?.get("data") : undefined;
         if (typeof data !== "string") {
-          throw new SopsError("no binary data found in tree (binary output needs a single `data` key)", "sops-binary");
+          throw new SopsError(
+            "no binary data found in tree (binary output needs a single `data` key)",
+            "sops-binary",
+          );
         }
         return data;
       }
@@ -123,7 +127,8 @@ export function parseEncrypted(text: string, format: SopsFormat): EncryptedDocum
         const v = b.get("sops");
         if (v !== undefined) {
           if (i === 0) {
-            if (!(v instanceof SopsMap)) throw new SopsFormatError("the `sops` entry is not a mapping");
+            if (!(v instanceof SopsMap))
+              throw new SopsFormatError("the `sops` entry is not a mapping");
             meta = v;
           }
           b.delete("sops");
@@ -131,7 +136,10 @@ export function parseEncrypted(text: string, format: SopsFormat): EncryptedDocum
       });
     }
     if (!meta) {
-      throw new SopsError("sops metadata not found: the file is not encrypted with sops", "sops-not-encrypted");
+      throw new SopsError(
+        "sops metadata not found: the file is not encrypted with sops",
+        "sops-not-encrypted",
+      );
     }
     return { branches, metadata: metadataFromTree(meta) };
   });
@@ -147,7 +155,9 @@ export function emitEncrypted(doc: EncryptedDocument, format: SopsFormat, indent
       flatten(sortedDeep(meta), "sops_", out);
       return emitDotenv(out);
     }
-    const branches = doc.branches.map((b, i) => (i === 0 ? new SopsMap([...b.entries, ["sops", meta]]) : b));
+    const branches = doc.branches.map((b, i) =>
+      i === 0 ? new SopsMap([...b.entries, ["sops", meta]]) : b,
+    );
     if (format === "yaml") return emitYaml(branches, indent ?? 4);
     // JSON, and binary, whose encrypted form is a JSON envelope.
     return emitJson(branches[0] ?? new SopsMap([["sops", meta]]), indent);
@@ -156,14 +166,25 @@ export function emitEncrypted(doc: EncryptedDocument, format: SopsFormat, indent
 
 function sortedDeep(v: SopsValue): SopsValue {
   if (v instanceof SopsMap) {
-    return new SopsMap([...v.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sortedDeep(x)]));
+    return new SopsMap(
+      [...v.entries]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, x]) => [k, sortedDeep(x)]),
+    );
   }
   return Array.isArray(v) ? v.map(sortedDeep) : v;
 }
 
-function shouldEncrypt(path: string[], md: Pick<SopsMetadata, "unencryptedSuffix" | "encryptedSuffix" | "unencryptedRegex" | "encryptedRegex">): boolean {
+function shouldEncrypt(
+  path: string[],
+  md: Pick<
+    SopsMetadata,
+    "unencryptedSuffix" | "encryptedSuffix" | "unencryptedRegex" | "encryptedRegex"
+  >,
+): boolean {
   let encrypted = true;
-  if (md.unencryptedSuffix && path.some((p) => p.endsWith(md.unencryptedSuffix as string))) encrypted = false;
+  if (md.unencryptedSuffix && path.some((p) => p.endsWith(md.unencryptedSuffix as string)))
+    encrypted = false;
   if (md.encryptedSuffix) encrypted = path.some((p) => p.endsWith(md.encryptedSuffix as string));
   if (md.unencryptedRegex) {
     const re = new RegExp(md.unencryptedRegex, "u");
@@ -179,15 +200,23 @@ function shouldEncrypt(path: string[], md: Pick<SopsMetadata, "unencryptedSuffix
 type Leaf = string | bigint | number | boolean;
 
 /** Walk every non-null leaf in document order, replacing it with `f(leaf, path)`. */
-function mapLeaves(v: SopsValue, path: string[], f: (leaf: Leaf, path: string[]) => SopsValue): SopsValue {
+function mapLeaves(
+  v: SopsValue,
+  path: string[],
+  f: (leaf: Leaf, path: string[]) => SopsValue,
+): SopsValue {
   if (v === null) return null;
-  if (v instanceof SopsMap) return new SopsMap(v.entries.map(([k, x]) => [k, mapLeaves(x, [...path, k], f)]));
+  if (v instanceof SopsMap)
+    return new SopsMap(v.entries.map(([k, x]) => [k, mapLeaves(x, [...path, k], f)]));
   if (Array.isArray(v)) return v.map((x) => mapLeaves(x, path, f));
   return f(v, path);
 }
 
 /** The data key, from the first age entry one of the identities opens. */
-export async function dataKeyFor(md: SopsMetadata, identities: readonly string[]): Promise<Uint8Array> {
+export async function dataKeyFor(
+  md: SopsMetadata,
+  identities: readonly string[],
+): Promise<Uint8Array> {
   for (const e of md.age) {
     const key = await unwrapDataKey(e.enc, identities);
     if (key) {
@@ -219,13 +248,19 @@ export function decryptWithKey(doc: EncryptedDocument, dataKey: Uint8Array): Sop
         let v: Leaf = leaf;
         if (enc) {
           if (typeof leaf !== "string") {
-            throw new SopsError(`expected an encrypted value at ${path.join(".")}, found a ${typeof leaf}`, "sops-tampered");
+            throw new SopsError(
+              `expected an encrypted value at ${path.join(".")}, found a ${typeof leaf}`,
+              "sops-tampered",
+            );
           }
           try {
             v = decryptScalar(leaf, dataKey, `${path.join(":")}:`);
           } catch (e) {
             if (e instanceof SopsCipherError) {
-              throw new SopsError(`cannot decrypt the value at ${path.join(".") || "(root)"}: ${e.message}`, "sops-tampered");
+              throw new SopsError(
+                `cannot decrypt the value at ${path.join(".") || "(root)"}: ${e.message}`,
+                "sops-tampered",
+              );
             }
             throw e;
           }
@@ -278,8 +313,12 @@ export interface EncryptionRules {
   macOnlyEncrypted?: boolean;
 }
 
-export async function encryptDocument(plain: SopsMap[], opts: EncryptOptions): Promise<EncryptedDocument> {
-  if (opts.recipients.length === 0) throw new SopsError("no age recipients to encrypt to", "sops-no-recipients");
+export async function encryptDocument(
+  plain: SopsMap[],
+  opts: EncryptOptions,
+): Promise<EncryptedDocument> {
+  if (opts.recipients.length === 0)
+    throw new SopsError("no age recipients to encrypt to", "sops-no-recipients");
   const dataKey = opts.dataKey ?? randomBytes(32);
   const keepKey = opts.dataKey !== undefined && opts.previous !== undefined;
   const prev = opts.previous;
@@ -319,7 +358,9 @@ export async function encryptDocument(plain: SopsMap[], opts: EncryptOptions): P
       macOnlyEncrypted,
       version: SOPS_FORMAT_VERSION,
       // Other master key kinds hold the data key: valid only while it is kept.
-      foreign: (prev?.foreign ?? []).filter(([, v]) => keepKey || v === null || (Array.isArray(v) && v.length === 0)),
+      foreign: (prev?.foreign ?? []).filter(
+        ([, v]) => keepKey || v === null || (Array.isArray(v) && v.length === 0),
+      ),
     },
   };
 }
@@ -361,5 +402,7 @@ export async function encryptToText(
 
 /** The age recipients a file is encrypted to, without decrypting it. */
 export function recipientsOf(text: string, format: SopsFormat): string[] {
-  return parseEncrypted(text, format === "binary" ? "json" : format).metadata.age.map((e) => e.recipient);
+  return parseEncrypted(text, format === "binary" ? "json" : format).metadata.age.map(
+    (e) => e.recipient,
+  );
 }

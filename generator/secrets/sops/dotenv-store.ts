@@ -75,7 +75,8 @@ export function unflatten(m: SopsMap): SopsMap {
         node = next;
       }
     }
-    if ("value" in node) throw new SopsFormatError(`duplicate value while unflattening ${JSON.stringify(key)}`);
+    if ("value" in node)
+      throw new SopsFormatError(`duplicate value while unflattening ${JSON.stringify(key)}`);
     node.value = value;
   }
   const r = convert(root);
@@ -110,7 +111,8 @@ function tokenize(path: string): Array<string | number> {
 }
 
 function convert(n: Node): SopsValue {
-  const kinds = Number("value" in n) + Number((n.keys?.size ?? 0) > 0) + Number((n.indices?.size ?? 0) > 0);
+  const kinds =
+    Number("value" in n) + Number((n.keys?.size ?? 0) > 0) + Number((n.indices?.size ?? 0) > 0);
   if (kinds > 1) throw new SopsFormatError("type mismatch while unflattening metadata");
   if ("value" in n) return n.value as SopsValue;
   if (n.keys && n.keys.size > 0) {

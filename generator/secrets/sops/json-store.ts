@@ -42,9 +42,9 @@ class JsonParser {
     if (c === "{") return this.object();
     if (c === "[") return this.array();
     if (c === '"') return this.string();
-    if (c === "t" && this.s.startsWith("true", this.i)) return (this.i += 4), true;
-    if (c === "f" && this.s.startsWith("false", this.i)) return (this.i += 5), false;
-    if (c === "n" && this.s.startsWith("null", this.i)) return (this.i += 4), null;
+    if (c === "t" && this.s.startsWith("true", this.i)) return ((this.i += 4), true);
+    if (c === "f" && this.s.startsWith("false", this.i)) return ((this.i += 5), false);
+    if (c === "n" && this.s.startsWith("null", this.i)) return ((this.i += 4), null);
     const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(this.s.slice(this.i, this.i + 400));
     if (m && m[0].length > 0) {
       this.i += m[0].length;
@@ -55,7 +55,9 @@ class JsonParser {
       }
       return Number(m[0]);
     }
-    throw this.error(c === undefined ? "unexpected end of input" : `unexpected character ${JSON.stringify(c)}`);
+    throw this.error(
+      c === undefined ? "unexpected end of input" : `unexpected character ${JSON.stringify(c)}`,
+    );
   }
 
   object(): SopsMap {
@@ -63,7 +65,7 @@ class JsonParser {
     const m = new SopsMap();
     const seen = new Set<string>();
     this.ws();
-    if (this.peek() === "}") return this.i++, m;
+    if (this.peek() === "}") return (this.i++, m);
     for (;;) {
       this.ws();
       if (this.peek() !== '"') throw this.error("expected an object key");
@@ -82,7 +84,7 @@ class JsonParser {
         this.i++;
         continue;
       }
-      if (c === "}") return this.i++, m;
+      if (c === "}") return (this.i++, m);
       throw this.error("expected ',' or '}'");
     }
   }
@@ -91,7 +93,7 @@ class JsonParser {
     this.i++; // [
     const a: SopsValue[] = [];
     this.ws();
-    if (this.peek() === "]") return this.i++, a;
+    if (this.peek() === "]") return (this.i++, a);
     for (;;) {
       a.push(this.value());
       this.ws();
@@ -100,7 +102,7 @@ class JsonParser {
         this.i++;
         continue;
       }
-      if (c === "]") return this.i++, a;
+      if (c === "]") return (this.i++, a);
       throw this.error("expected ',' or ']'");
     }
   }

@@ -43,7 +43,8 @@ function ageEntries(v: SopsValue | undefined): AgeEntry[] {
     if (!(e instanceof SopsMap)) throw new SopsFormatError("sops.age entries must be mappings");
     const recipient = str(e.get("recipient"));
     const enc = str(e.get("enc"));
-    if (!recipient || !enc) throw new SopsFormatError("sops.age entries need `recipient` and `enc`");
+    if (!recipient || !enc)
+      throw new SopsFormatError("sops.age entries need `recipient` and `enc`");
     return { recipient, enc };
   });
 }
@@ -53,7 +54,9 @@ export function metadataFromTree(m: SopsMap): SopsMetadata {
   const groups = m.get("key_groups");
   if (Array.isArray(groups) && groups.length > 0) {
     if (groups.length > 1) {
-      throw new SopsFormatError("files with several key groups (Shamir secret sharing) are not supported");
+      throw new SopsFormatError(
+        "files with several key groups (Shamir secret sharing) are not supported",
+      );
     }
     const g = groups[0];
     if (g instanceof SopsMap) age = [...age, ...ageEntries(g.get("age"))];
@@ -67,7 +70,9 @@ export function metadataFromTree(m: SopsMap): SopsMetadata {
     encryptedRegex: str(m.get("encrypted_regex")) || undefined,
   };
   if (str(m.get("unencrypted_comment_regex")) || str(m.get("encrypted_comment_regex"))) {
-    throw new SopsFormatError("files using encrypted_comment_regex/unencrypted_comment_regex are not supported");
+    throw new SopsFormatError(
+      "files using encrypted_comment_regex/unencrypted_comment_regex are not supported",
+    );
   }
   const count = Object.values(rules).filter((x) => x !== undefined).length;
   if (count > 1) {

@@ -76,7 +76,9 @@ export function fromPlain(v: unknown): SopsValue {
   if (Array.isArray(v)) return v.map(fromPlain);
   if (v instanceof SopsMap) return v;
   if (typeof v === "object") {
-    return new SopsMap(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, fromPlain(x)]));
+    return new SopsMap(
+      Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, fromPlain(x)]),
+    );
   }
   throw new Error(`cannot store a ${typeof v} in a sops document`);
 }
@@ -90,7 +92,9 @@ export function toPlain(v: SopsValue): unknown {
   }
   if (Array.isArray(v)) return v.map(toPlain);
   if (typeof v === "bigint") {
-    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(v)
+      : v.toString();
   }
   return v;
 }

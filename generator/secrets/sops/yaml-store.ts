@@ -4,7 +4,16 @@
 // output is what users already have committed and a re-encryption must not reformat it.
 // YAML comments are not carried (sops encrypts them; we drop them — they are not in the MAC).
 
-import { Alias, isAlias, isMap as isYamlMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from "yaml";
+import {
+  Alias,
+  isAlias,
+  isMap as isYamlMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Document,
+} from "yaml";
 import { SopsMap, type SopsValue } from "./tree.js";
 
 export class SopsFormatError extends Error {
@@ -21,7 +30,12 @@ export class SopsFormatError extends Error {
 /** Each YAML document becomes one branch (a map), as in sops. */
 export function parseYaml(text: string): SopsMap[] {
   const lc = new LineCounter();
-  const docs = parseAllDocuments(text, { intAsBigInt: true, uniqueKeys: true, merge: false, lineCounter: lc });
+  const docs = parseAllDocuments(text, {
+    intAsBigInt: true,
+    uniqueKeys: true,
+    merge: false,
+    lineCounter: lc,
+  });
   const branches: SopsMap[] = [];
   for (const doc of docs) {
     const err = doc.errors[0];
@@ -34,7 +48,8 @@ export function parseYaml(text: string): SopsMap[] {
       branches.push(new SopsMap());
       continue;
     }
-    if (!isYamlMap(root)) throw new SopsFormatError("YAML documents that are not mappings are not supported");
+    if (!isYamlMap(root))
+      throw new SopsFormatError("YAML documents that are not mappings are not supported");
     branches.push(nodeToValue(root, doc, lc) as SopsMap);
   }
   return branches;
@@ -47,7 +62,8 @@ function nodeToValue(node: unknown, doc: Document.Parsed, lc: LineCounter): Sops
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? pair.key.value : pair.key;
       if (typeof key !== "string") {
-        const pos = isScalar(pair.key) && pair.key.range ? lc.linePos(pair.key.range[0]) : undefined;
+        const pos =
+          isScalar(pair.key) && pair.key.range ? lc.linePos(pair.key.range[0]) : undefined;
         throw new SopsFormatError(
           `only string keys are supported, found ${isScalar(pair.key) ? String(pair.key.source ?? key) : "a complex key"}`,
           pos?.line,
@@ -62,7 +78,13 @@ function nodeToValue(node: unknown, doc: Document.Parsed, lc: LineCounter): Sops
   if (isScalar(node)) {
     const v = node.value;
     if (v === null || v === undefined) return null;
-    if (typeof v === "string" || typeof v === "boolean" || typeof v === "bigint" || typeof v === "number") return v;
+    if (
+      typeof v === "string" ||
+      typeof v === "boolean" ||
+      typeof v === "bigint" ||
+      typeof v === "number"
+    )
+      return v;
     if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8");
     return String(v);
   }
@@ -125,7 +147,11 @@ function emitSeq(items: SopsValue[], col: number, n: number): string {
   return out;
 }
 
-function scalar(v: Exclude<SopsValue, SopsMap | SopsValue[]>, blockIndent: number, n: number): string {
+function scalar(
+  v: Exclude<SopsValue, SopsMap | SopsValue[]>,
+  blockIndent: number,
+  n: number,
+): string {
   if (v === null) return "null";
   if (typeof v === "boolean") return v ? "true" : "false";
   if (typeof v === "bigint") return v.toString();
@@ -162,7 +188,11 @@ function literalAllowed(s: string): boolean {
 // Non-printable characters (libyaml's is_printable, with unicode output on).
 function hasSpecial(s: string): boolean {
   // eslint-disable-next-line no-control-regex
-  return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufeff\ufffe\uffff]/.test(s) || s.includes("\r");
+  return (
+    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufeff\ufffe\uffff]/.test(
+      s,
+    ) || s.includes("\r")
+  );
 }
 
 function plainAllowed(s: string): boolean {
@@ -254,8 +284,10 @@ function doubleQuoted(s: string): string {
         out += "\\P";
         continue;
     }
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) out += `\\x${c.toString(16).toUpperCase().padStart(2, "0")}`;
-    else if (c === 0xfeff || c === 0xfffe || c === 0xffff) out += `\\u${c.toString(16).toUpperCase()}`;
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
+      out += `\\x${c.toString(16).toUpperCase().padStart(2, "0")}`;
+    else if (c === 0xfeff || c === 0xfffe || c === 0xffff)
+      out += `\\u${c.toString(16).toUpperCase()}`;
     else out += ch;
   }
   return `${out}"`;
