@@ -42,11 +42,17 @@ export interface StringLit extends Node {
   kind: "String";
   /** `''…''` when true. Indentation already stripped from the Text parts, as Nix does. */
   indented: boolean;
+  /**
+   * As Nix splits them: in an indented string each escape (`''$`, `'''`, `''\n`) is its own Text
+   * part and empty Text parts can remain, so join adjacent Text parts to get the value. `""` and
+   * `''''` have no parts.
+   */
   parts: StringPart[];
 }
 export interface PathLit extends Node {
   kind: "Path";
   /** Relative (`./a`, `../a`, `a/b`), absolute (`/a`) or home (`~/a`); parts allow `./a/${b}`. */
+  /** The first part is the path text as written (`./a/` in `./a/${b}`), not resolved. */
   parts: StringPart[];
 }
 export interface SearchPath extends Node {
