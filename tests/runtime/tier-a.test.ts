@@ -1,10 +1,11 @@
 // Tier A (always): the runtime library parses with Nix 2.8, and its pieces that need no nixpkgs
 // evaluate correctly over a few builtins standing in for `lib`.
 
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run, runtimeDir, tempDir } from "./support/nix.js";
+import { gen } from "./support/generate.js";
+import { repoRoot, run, runtimeDir, tempDir } from "./support/nix.js";
 
 const runtimeFiles = readdirSync(runtimeDir).filter((f) => f.endsWith(".nix"));
 
@@ -313,5 +314,41 @@ describe("user outputs without flake-parts (outputs.nix over builtins)", () => {
   it("names both files when public and private define the same key", async () => {
     const e = await evalError(`${call(f("clash", "outputs/flake/clash.nix", "private/outputs/flake/clash.nix"), "")} o.outputs`);
     expect(e).toContain("Output `clash.a` is defined in both `private/outputs/flake/clash.nix` and `outputs/flake/clash.nix`");
+  });
+});
+
+describe("generated fleet data matches the runtime's contract (docs/fleet-data.md)", () => {
+  const examples = ["quickstart", "cluster", "fleet"];
+  it.each(examples)("examples/%s: generated files parse and fleet.nix has every field the runtime reads", async (name) => {
+    const dir = tempDir(`contract-${name}`);
+    cpSync(join(repoRoot, "examples", name), dir, { recursive: true });
+    const g = await gen(dir);
+    expect(g.code, g.stderr).toBe(0);
+    for (const f of ["flake.nix", "nixverse/fleet.nix", ...runtimeFiles.map((r) => `nixverse/lib/${r}`)]) {
+      const r = await run("nix-instantiate", ["--parse", join(dir, f)]);
+      expect(r.code, `${f}: ${r.stderr}`).toBe(0);
+    }
+    const check = await evalJson(`
+      let
+        d = import ${dir}/nixverse/fleet.nix;
+        nodeKeys = [ "channel" "configuration" "diskConfig" "dir" "groups" "hardware" "home" "hostKeyPub" "inputs" "meta" "os" "parents" "secrets" "system" ];
+        groupKeys = [ "children" "descendants" "dir" "groups" "nodes" "parents" ];
+        missing = keys: set: builtins.filter (k: !(set ? \${k})) keys;
+      in {
+        top = missing [ "groups" "hasPrivate" "inputTables" "lib" "libInput" "modules" "nodes" "outputs" "pkgs" "version" ] d;
+        outputs = missing [ "flake" "flakeParts" "perSystem" "systems" ] d.outputs;
+        modules = missing [ "darwin" "flake" "home" "nixos" ] d.modules;
+        nodes = builtins.mapAttrs (n: v: missing nodeKeys v ++ (if d.inputTables ? \${v.inputs} then [ ] else [ "inputTables.\${v.inputs}" ]) ++ map (m: if builtins.pathExists m.file && (m.attr == null || builtins.isString m.attr) then "" else "meta \${toString m.file}") v.meta) d.nodes;
+        groups = builtins.mapAttrs (n: v: missing groupKeys v) d.groups;
+        version = d.version;
+      }`);
+    const c = check as { top: string[]; outputs: string[]; modules: string[]; nodes: Record<string, string[]>; groups: Record<string, string[]>; version: number };
+    expect(c.version).toBe(1);
+    expect(c.top).toEqual([]);
+    expect(c.outputs).toEqual([]);
+    expect(c.modules).toEqual([]);
+    expect(Object.keys(c.nodes).length).toBeGreaterThan(0);
+    for (const [n, problems] of Object.entries(c.nodes)) expect(problems.filter((p) => p !== ""), n).toEqual([]);
+    for (const [g, problems] of Object.entries(c.groups)) expect(problems, g).toEqual([]);
   });
 });
