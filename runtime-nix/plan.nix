@@ -15,17 +15,13 @@
 let
   inherit (builtins)
     attrNames
-    concatLists
     concatMap
     concatStringsSep
     elem
     filter
     genList
     hasAttr
-    head
-    isString
     length
-    listToAttrs
     map
     replaceStrings
     sort
