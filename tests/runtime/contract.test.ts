@@ -349,3 +349,52 @@ describe.skipIf(missing !== null)("runtime errors name the file and attribute (t
     expect(e).toContain("Missing the flake input disko-unstable, required by node n");
   });
 });
+
+describe.skipIf(missing !== null)("darwin with home-manager and system meta (tier B)", () => {
+  const dir = missing
+    ? ""
+    : handFlake(
+        "darwin-hm",
+        null,
+        {
+          "nodes/mac/node.nix": `{ system = "aarch64-darwin"; channel = "stable"; }`,
+          "nodes/mac/configuration.nix": `{ inputs', pkgs-unstable, ... }: { users.users.bob.home = "/Users/bob"; seen = { nd = builtins.attrNames inputs'; u = pkgs-unstable.system; }; }`,
+          "nodes/mac/users/bob/home.nix": `{ lib, inputs', ... }: { options.seen = lib.mkOption { type = lib.types.anything; }; config.seen = builtins.attrNames inputs'; }`,
+        },
+        ["nixpkgs-stable-darwin", "nixpkgs-unstable", "nix-darwin-stable-darwin", "home-manager-stable-darwin"],
+        {
+          inputTables: {
+            "stable/darwin": {
+              nixpkgs: "nixpkgs-stable-darwin",
+              "nixpkgs-unstable": "nixpkgs-unstable",
+              "nix-darwin": "nix-darwin-stable-darwin",
+              "home-manager": "home-manager-stable-darwin",
+            },
+          },
+          nodes: {
+            mac: {
+              dir: "nodes/mac",
+              os: "darwin",
+              channel: "stable",
+              system: "aarch64-darwin",
+              meta: [["nodes/mac/node.nix", null]],
+              configuration: ["nodes/mac/configuration.nix"],
+              home: { bob: ["nodes/mac/users/bob/home.nix"] },
+            },
+          },
+        },
+      );
+
+  it("builds with nix-darwin, hostPlatform from `system`, home-manager's darwin module", async () => {
+    const v = await flakeValue(
+      dir,
+      "darwinConfigurations.mac.config",
+      "c: { inherit (c) seen; p = c.nixpkgs.hostPlatform.system; hm = c.home-manager.users.bob.seen; }",
+    );
+    expect(v).toEqual({
+      seen: { nd: ["home-manager", "nix-darwin", "nixpkgs", "nixpkgs-unstable"], u: "aarch64-darwin" },
+      p: "aarch64-darwin",
+      hm: ["home-manager", "nix-darwin", "nixpkgs", "nixpkgs-unstable"],
+    });
+  });
+});
