@@ -1,7 +1,7 @@
 // Tier A (always): the runtime library parses with Nix 2.8, and its pieces that need no nixpkgs
 // evaluate correctly over a few builtins standing in for `lib`.
 
-import { cpSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { gen } from "./support/generate.js";
@@ -43,6 +43,11 @@ describe("runtime-nix parses", () => {
     for (const f of ["default.nix", "meta.nix", "meta-options.nix", "system.nix", "inputs.nix", "entities.nix"]) {
       expect(runtimeFiles).toContain(f);
     }
+  });
+  it.each(runtimeFiles)("%s scans nothing (structure comes from fleet.nix) and needs no Nix > 2.8", (file) => {
+    const src = readFileSync(join(runtimeDir, file), "utf8").replace(/#.*$/gm, "");
+    expect(src).not.toMatch(/\b(readDir|pathExists|readFileType)\b/);
+    expect(src).not.toMatch(/\|>|<\|/);
   });
   it.each(runtimeFiles)("%s parses with nix-instantiate --parse", async (file) => {
     const r = await run("nix-instantiate", ["--parse", join(runtimeDir, file)]);
