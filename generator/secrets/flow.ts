@@ -4,7 +4,7 @@
 // edit (0600) with a message saying how to resume.
 
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync, rmdirSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, rmdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { diag, formatDiagnostic, type Diagnostic } from "../errors.js";
 import type { Output } from "../cli/command.js";
@@ -288,6 +288,11 @@ export async function editSecrets(o: EditOptions): Promise<number> {
     const edited = readFileSync(file, "utf8");
     const changed = master.plaintext === null || edited !== master.plaintext;
 
+    // The evaluation needs the generated flake: make it on a fresh tree.
+    if (!existsSync(join(l.root, "flake.nix")) && o.regenerate) {
+      io.stdout.write("nixverse-gen: no flake.nix yet: generating it first\n");
+      if ((await o.regenerate()) !== 0) return 1;
+    }
     const ev = await o.evaluator(ws, file);
     if (!ev.ok) {
       printAll(io, ev.errors);
