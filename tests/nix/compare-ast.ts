@@ -9,11 +9,38 @@ export type AstVerdict = "equal" | "equal-modulo-order" | "different" | "inconcl
 
 const sortedChars = (s: string) => [...s].sort().join("");
 
+/**
+ * Nix prints resolved paths bare (`/abs/dir/`, `(/ + x)`), which do not always re-parse; both
+ * sides get them replaced by equal string placeholders before re-parsing.
+ */
+export function quotePaths(text: string): string {
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === "/" && (i === 0 || " ([".includes(text[i - 1]!)) && text[i + 1] !== "/") {
+      let j = i;
+      while (j < text.length && !" ()[];,".includes(text[j]!)) j++;
+      out += JSON.stringify(`<path ${text.slice(i, j)}>`).replace(/\$/g, "\\$");
+      i = j;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
 export function compareShown(ours: string, nix: string, opts: ShowOptions): AstVerdict {
   if (ours === nix) return "equal";
   if (ours.length !== nix.length || sortedChars(ours) !== sortedChars(nix)) return "different";
-  const a = parseNix(ours, "ours.nix");
-  const b = parseNix(nix, "nix.nix");
+  const a = parseNix(quotePaths(ours), "ours.nix");
+  const b = parseNix(quotePaths(nix), "nix.nix");
   // Nix prints `assert` unparenthesised, which does not always re-parse.
   if (!a.ok || !b.ok) return "inconclusive";
   const canon = { ...opts, canonicalOrder: true };

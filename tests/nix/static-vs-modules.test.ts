@@ -79,9 +79,7 @@ const CASES: { name: string; defs: string[]; extra?: Record<string, string> }[] 
   },
   {
     name: "let and rec",
-    defs: [
-      'let c = "z"; in rec { os = "nixos"; channel = c; system = "aarch64-linux"; }',
-    ],
+    defs: ['let c = "z"; in rec { os = "nixos"; channel = c; system = "aarch64-linux"; }'],
   },
 ];
 
