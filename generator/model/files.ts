@@ -56,15 +56,19 @@ export function findHomeFiles(
   return { home, errors };
 }
 
-/** `<dir>/<name>.nix` or `<dir>/<name>/default.nix`; both is an error (§9 optionalImportPath). */
+/**
+ * `<dir>/<name>.nix` or `<dir>/<name>/default.nix` (dir "" is the flake root); both is an error
+ * (§9 optionalImportPath).
+ */
 export function pickOne(
   files: FileSet,
   dir: string,
   name: string,
   errors: Diagnostic[],
 ): string | null {
-  const a = `${dir}/${name}/default.nix`;
-  const b = `${dir}/${name}.nix`;
+  const base = dir ? `${dir}/` : "";
+  const a = `${base}${name}/default.nix`;
+  const b = `${base}${name}.nix`;
   const hasA = files.has(a);
   const hasB = files.has(b);
   if (hasA && hasB) {

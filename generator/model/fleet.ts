@@ -78,15 +78,10 @@ export function buildFleet(
 
   // Files beside nodes/: public layer first, private second.
   const layers = tree.hasPrivate ? ["", "private/"] : [""];
-  const lib = layers.flatMap((p) => {
-    const a = `${p}lib/default.nix`;
-    const b = `${p}lib.nix`;
-    if (files.has(a) && files.has(b)) {
-      errors.push(bothExist(a, b));
-      return [];
-    }
-    return [a, b].filter((f) => files.has(f));
-  });
+  // One of x.nix / x/default.nix per layer: lib', and b1b80d5-style flake-parts outputs.
+  const perLayer = (name: string) =>
+    layers.flatMap((p) => pickOne(files, p.slice(0, -1), name, errors) ?? []);
+  const lib = perLayer("lib");
 
   const pkgsAll = allImportPaths(
     files,
@@ -128,10 +123,7 @@ export function buildFleet(
     flake: modulesOf("flake"),
   };
 
-  const flakeParts = layers.flatMap((p) => {
-    const found = pickOne(files, p === "" ? "." : p.slice(0, -1), "outputs", errors);
-    return found ? [found.replace(/^\.\//, "")] : [];
-  });
+  const flakeParts = perLayer("outputs");
   const outputs = {
     flake: allImportPaths(
       files,
