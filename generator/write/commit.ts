@@ -2,6 +2,7 @@
 
 import { createTwoFilesPatch } from "diff";
 import { execa } from "execa";
+import path from "node:path";
 import type { Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
 import type { GeneratedFiles } from "../render/generated.js";
@@ -65,7 +66,20 @@ export async function commitGeneration(
     backup = "flake.nix.bak";
     write.set(backup, oldFlake);
   }
-  await applyAtomically(root, { write, remove: changes.remove });
+  try {
+    await applyAtomically(root, { write, remove: changes.remove });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const where = err.path ? { file: path.relative(root, err.path) || "." } : undefined;
+    return fail(
+      diag(
+        "write-failed",
+        `could not write the generated files (${err.message}); every file was restored`,
+        where,
+        "fix the path above (permissions, a file where a directory belongs) and run nixverse-gen again",
+      ),
+    );
+  }
   const created = changes.write.filter((rel) => !existing.has(rel));
   await intentToAdd(root, created);
   return ok({ written: changes.write, removed: changes.remove, backup, diff });
