@@ -2,6 +2,9 @@
 // on the user's flake. The plaintext is passed by path (hence --impure), never on the command
 // line, and never copied into the store.
 
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { diag, fail, ok, type Diagnostic, type Result } from "../errors.js";
 import { parseJson } from "./sops/json-store.js";
 import { SopsMap, type SopsValue } from "./sops/tree.js";
@@ -49,6 +52,21 @@ function nixPath(p: string): string {
   return /^[A-Za-z0-9._\-+/]+$/.test(p) ? p : `(/. + ${JSON.stringify(p)})`;
 }
 
+/**
+ * The flake as Nix itself would read it, as the runner does: through git in a work tree (with the
+ * private/ submodule), `path:` otherwise; NIXVERSE_FLAKE_REF overrides. Files we create are
+ * `git add -N`'d, so git flakes see them.
+ */
+export function flakeRef(root: string, env: NodeJS.ProcessEnv): string {
+  if (env.NIXVERSE_FLAKE_REF) return env.NIXVERSE_FLAKE_REF;
+  try {
+    execFileSync("git", ["-C", root, "rev-parse", "--is-inside-work-tree"], { stdio: "ignore" });
+  } catch {
+    return `path:${root}`;
+  }
+  return existsSync(join(root, "private", ".git")) ? `${root}?submodules=1` : root;
+}
+
 function nixArgs(opts: NixOptions, apply: string): string[] {
   return [
     ...NIX_FLAGS,
@@ -57,7 +75,7 @@ function nixArgs(opts: NixOptions, apply: string): string[] {
     "--impure",
     "--no-write-lock-file",
     ...opts.overrideInputs.flatMap(([n, u]) => ["--override-input", n, u]),
-    `path:${opts.root}#nixverse`,
+    `${flakeRef(opts.root, opts.env)}#nixverse`,
     "--apply",
     apply,
   ];

@@ -73,6 +73,8 @@ export async function loadForSecrets(
     return null;
   }
   const model = fleet.value.model;
+  for (const w of fleet.value.warnings)
+    io.stderr.write(`${formatDiagnostic(w).replace(/(^|: )error: /, "$1warning: ")}\n`);
   if (!model.sopsConfig) {
     if (needConfig) {
       printAll(io, [
