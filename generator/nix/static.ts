@@ -4,7 +4,17 @@
 // anything here that is not plainly visible is an error at its exact place, never a guess.
 
 import { posix } from "node:path";
-import type { AttrName, AttrSet, Binding, Expr, Lambda, ParsedFile, Pos, Span } from "./ast.js";
+import type {
+  AttrName,
+  AttrSet,
+  Binding,
+  Expr,
+  Lambda,
+  Let,
+  ParsedFile,
+  Pos,
+  Span,
+} from "./ast.js";
 import { type Diagnostic, type Location, type Result, diag, fail, ok } from "../errors.js";
 import { attrTables, unparen } from "./attrs.js";
 import { plainString, staticName } from "./names.js";
@@ -14,8 +24,10 @@ export interface StaticBinding {
   loc: Location;
   /**
    * The value expression. For a key built from several bindings (`a.b = 1; a.c = 2;`) this is an
-   * attribute set made of those bindings with the first path component removed; null for
-   * `inherit` (its value lives elsewhere).
+   * attribute set made of those bindings with the first path component removed; for
+   * `inherit a;` / `inherit (e) a;` the variable `a` / the selection `e.a`, spanning the name.
+   * staticMetaDefs reads these in the file's own scope (its `let`s and a top-level `rec`).
+   * null is kept in the type for callers written against the first contract.
    */
   value: Expr | null;
 }
@@ -33,9 +45,20 @@ const where = (l: Location) => `${l.file}:${l.line}:${l.column}`;
 // ───────────────────────────── top-level keys ─────────────────────────────
 
 /** The top-level keys of a file that must be an attribute set (group.nix, inputs.nix). */
+/** The scope a value returned by staticAttrSet lives in, for staticMetaDefs. */
+interface FileScope {
+  lets: Let[];
+  rec: AttrSet | null;
+}
+const SCOPES = new WeakMap<Expr, FileScope>();
+
 export function staticAttrSet(parsed: ParsedFile): Result<StaticBinding[]> {
   let e = unparen(parsed.expr);
-  while (e.kind === "Let") e = unparen(e.body);
+  const lets: Let[] = [];
+  while (e.kind === "Let") {
+    lets.push(e);
+    e = unparen(e.body);
+  }
   if (e.kind !== "AttrSet") {
     return fail(diag("not-attrset", "expected an attribute set", loc(parsed.file, e.span.start)));
   }
@@ -54,15 +77,22 @@ export function staticAttrSet(parsed: ParsedFile): Result<StaticBinding[]> {
     );
   }
   const out: StaticBinding[] = [];
+  const inner: FileScope = { lets, rec: e.rec ? e : null };
   for (const [name, entry] of table.attrs) {
-    let value: Expr | null = null;
+    let value: Expr;
+    let scope = inner;
     const bs = entry.bindings;
-    if (
-      entry.value.kind === "expr" ||
-      (entry.value.kind === "attrs" && bs.length === 1 && isSimple(bs[0]!))
-    )
+    const v = entry.value;
+    if (v.kind === "inherit") {
+      value = { kind: "Var", name, span: v.span };
+      scope = { lets, rec: null }; // `inherit a;` looks past a rec set, as in Nix
+    } else if (v.kind === "inheritFrom") {
+      const n: AttrName = { kind: "Ident", name, span: v.span };
+      value = { kind: "Select", expr: v.from, path: [n], default: null, span: v.span };
+    } else if (v.kind === "expr" || (bs.length === 1 && isSimple(bs[0]!)))
       value = (bs[0] as Extract<Binding, { kind: "AttrBinding" }>).value;
-    else if (entry.value.kind === "attrs") value = synthesize(bs);
+    else value = synthesize(bs);
+    SCOPES.set(value, scope);
     out.push({ name, loc: loc(parsed.file, entry.pos), value });
   }
   return ok(out);
@@ -141,12 +171,18 @@ const MAX_DEPTH = 200;
 class Evaluator {
   private depth = 0;
 
+  private readonly memo = new WeakMap<Thunk, SVal>();
+
   force(t: Thunk): SVal {
     if ("val" in t) return t.val;
+    const known = this.memo.get(t);
+    if (known) return known;
     if (this.depth > MAX_DEPTH) return opaque("a self-referencing value", t.file, t.expr);
     this.depth++;
     try {
-      return this.eval(t.expr, t.env, t.file);
+      const v = this.eval(t.expr, t.env, t.file);
+      this.memo.set(t, v);
+      return v;
     } finally {
       this.depth--;
     }
@@ -234,7 +270,7 @@ class Evaluator {
   }
 
   /** A scope for `let` or `rec`: each name's value, merged over nested paths like Nix does. */
-  private bindBindings(bindings: Binding[], env: Env, file: string): Env {
+  bindBindings(bindings: Binding[], env: Env, file: string): Env {
     const names = new Map<string, Thunk>();
     const inner = bind(env, names);
     const groups = groupEntries(this.entries(bindings, inner, env, file));
@@ -423,6 +459,16 @@ class MetaReader {
     private readonly load?: (path: string) => Result<ParsedFile>,
   ) {
     for (const o of options) this.defs[o] = [];
+  }
+
+  /** The environment a group.nix value sees: the file's `let`s and a top-level `rec`. */
+  scopeOf(expr: Expr, file: string): Env {
+    const scope = SCOPES.get(expr);
+    let env = EMPTY;
+    if (!scope) return env;
+    for (const l of scope.lets) env = this.ev.bindBindings(l.bindings, env, file);
+    if (scope.rec) env = this.ev.bindBindings(scope.rec.bindings, env, file);
+    return env;
   }
 
   private opts() {
@@ -701,7 +747,7 @@ export function staticMetaDefs(
   load?: (path: string) => Result<ParsedFile>,
 ): Result<Record<string, StaticDef[]>> {
   const reader = new MetaReader(options, load);
-  reader.module({ expr, env: EMPTY, file }, "this definition");
+  reader.module({ expr, env: reader.scopeOf(expr, file), file }, "this definition");
   if (reader.errors.length) return fail(...reader.errors);
   return ok(reader.defs);
 }

@@ -57,7 +57,38 @@ describe("staticAttrSet", () => {
       ["shared", "nodes/g/group.nix:4:11"],
     ]);
     expect(sourceOf(p, r.value[0]!.value!.span)).toBe('{ channel = "x"; }');
-    expect(r.value[2]!.value).toBeNull();
+    expect(r.value[2]!.value).toMatchObject({ kind: "Var", name: "shared" });
+  });
+
+  it("lets staticMetaDefs read group values in the file's own scope", () => {
+    const p = parse(
+      `let
+  ch = "stable";
+  base = { os = "nixos"; };
+in rec {
+  common = { channel = ch; };
+  inherit base;
+  web = { os = common.os or "darwin"; system = sys; };
+  sys = "x86_64-linux";
+  inherit (base) os;
+}`,
+      "nodes/g/group.nix",
+    );
+    const r = staticAttrSet(p);
+    if (!r.ok) throw new Error(r.errors[0]!.message);
+    const read = (name: string) => {
+      const b = r.value.find((x) => x.name === name)!;
+      const d = staticMetaDefs(b.value!, "nodes/g/group.nix", OPTIONS);
+      if (!d.ok) throw new Error(d.errors[0]!.message);
+      return Object.fromEntries(
+        Object.entries(d.value)
+          .filter(([, v]) => v.length)
+          .map(([k, v]) => [k, v.map((x) => `${String(x.value)} ${x.loc.line}:${x.loc.column}`)]),
+      );
+    };
+    expect(read("common")).toEqual({ channel: ["stable 2:8"] });
+    expect(read("base")).toEqual({ os: ["nixos 3:17"] });
+    expect(read("web")).toEqual({ os: ["darwin 7:29"], system: ["x86_64-linux 8:9"] });
   });
 
   it("accepts rec sets and parentheses", () => {
