@@ -37,13 +37,9 @@ export type SecretsEvaluator = (
 const NIX_FLAGS = ["--extra-experimental-features", "nix-command flakes"];
 
 /** The Nix function applied to the flake's `nixverse` output. */
-function secretsFn(plainFile: string, root: string): string {
-  // Flakes generated before `public.secrets` existed still work: the runtime file is next to them.
+function secretsFn(plainFile: string): string {
   return `nv: let
-    secretsLib = nv.secrets or (import ${nixPath(`${root}/nixverse/lib/secrets.nix`)} {
-      inherit (nv) lib userLib data nodes;
-      userInputs = throw "nixverse secrets: this flake's runtime does not expose its inputs to the secrets file; re-run nixverse-gen";
-    });
+    secretsLib = nv.secrets or (throw "nixverse secrets: this flake's nixverse runtime has no secrets support; run nixverse-gen to regenerate it");
   in secretsLib (import ${nixPath(plainFile)})`;
 }
 
@@ -83,7 +79,7 @@ function nixArgs(opts: NixOptions, apply: string): string[] {
 
 export function flakeEvaluator(opts: NixOptions): SecretsEvaluator {
   return async (ws, plainFile) => {
-    const apply = `nv: let s = (${secretsFn(plainFile, opts.root)}) nv; in { inherit (s) config nodeNames nodes; }`;
+    const apply = `nv: let s = (${secretsFn(plainFile)}) nv; in { inherit (s) config nodeNames nodes; }`;
     const r = await runNix(ws, opts, nixArgs(opts, apply), plainFile);
     if (!r.ok) return r;
     return parseEvaluation(r.value, opts.masterFile);
@@ -98,7 +94,7 @@ export async function evalExpression(
   expr: string,
 ): Promise<Result<unknown>> {
   const apply = `nv: let
-    s = (${secretsFn(plainFile, opts.root)}) nv;
+    s = (${secretsFn(plainFile)}) nv;
     lib = nv.lib; lib' = nv.userLib; inputs = nv.userInputs or { }; nodes = nv.nodes; secrets = s.config;
   in (${expr}\n)`;
   const r = await runNix(ws, opts, nixArgs(opts, apply), plainFile);
