@@ -1,5 +1,6 @@
 // show --mermaid / --dot: the picture is checked where it is drawn (mermaid.js in Chromium, and
 // Graphviz's dot), not by comparing our own text with itself.
+import { existsSync } from "node:fs";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import type { FleetModel, GroupModel, NodeModel } from "../../generator/model/types.js";
@@ -104,10 +105,12 @@ describe("show --mermaid", () => {
   if (!hasChromium) console.log("SKIPPED: /usr/bin/chromium missing (apt-get install chromium) for drawing Mermaid");
 });
 
+const hasDot = ["/usr/bin/dot", "/usr/local/bin/dot"].some((p) => existsSync(p));
+if (!hasDot) console.log("SKIPPED: Graphviz dot missing (apt-get install graphviz) for reading --dot output");
+
 describe("show --dot", () => {
-  it("is read by Graphviz with the same nodes, labels and edges", async () => {
+  it.skipIf(!hasDot)("is read by Graphviz with the same nodes, labels and edges", async () => {
     const r = await execa("dot", ["-Tjson"], { input: showDot(model), reject: false });
-    if (r.exitCode === null || r.stderr.includes("not found")) throw new Error(r.stderr);
     expect(r.exitCode).toBe(0);
     const g = JSON.parse(r.stdout) as {
       objects: { _gvid: number; name: string; label: string; color?: string }[];
