@@ -144,8 +144,25 @@ async function readMaster(
 }
 
 /** The master file re-encrypted; the data key is kept while the recipients stay the same. */
+/**
+ * The creation rule for the master file. Nixverse matched rules against `build/secrets.nix` (the
+ * plaintext it encrypted), so that path is tried when none matches the file itself.
+ */
+export function masterRule(l: Loaded, target: string): ReturnType<typeof masterRecipients> {
+  try {
+    return masterRecipients(l.sopsConfig, join(l.root, target));
+  } catch (e) {
+    if (!(e instanceof SopsConfigError) || !/no matching creation rules/.test(e.message)) throw e;
+    try {
+      return masterRecipients(l.sopsConfig, join(l.root, "build", "secrets.nix"));
+    } catch {
+      throw e;
+    }
+  }
+}
+
 async function encryptMaster(l: Loaded, m: MasterState, plaintext: string): Promise<FileChange[]> {
-  const { recipients, rules } = masterRecipients(l.sopsConfig, join(l.root, m.target));
+  const { recipients, rules } = masterRule(l, m.target);
   const current = m.metadata?.age.map((e) => e.recipient) ?? [];
   const keep =
     m.dataKey !== undefined &&
@@ -261,6 +278,8 @@ export async function editSecrets(o: EditOptions): Promise<number> {
     process.exit(signal === "SIGINT" ? 130 : signal === "SIGTERM" ? 143 : 129);
   });
   const file = ws.write("secrets.nix", start);
+  // The workspace holds the resumed edit now (and keeps it on failure): one copy is enough.
+  if (o.resume) removeKeptEdit(o.resume);
   // Kept on failure only when it holds something the master file does not.
   ws.keep = {
     file,
@@ -329,7 +348,6 @@ export async function editSecrets(o: EditOptions): Promise<number> {
     for (const s of staleNodeFiles(l, new Set(ev.value.nodeNames)))
       io.stdout.write(`nixverse-gen: note: ${s}\n`);
     if (changes.length === 0) io.stdout.write("nixverse-gen: no file changed\n");
-    if (o.resume) removeKeptEdit(o.resume);
     if (changes.some((c) => c.created || c.content === null) && o.regenerate) {
       const code = await o.regenerate();
       if (code !== 0) {
@@ -417,7 +435,7 @@ export async function rekeySecrets(o: RekeyOptions): Promise<number> {
       return 1;
     }
     const changes = [...planned.value.changes];
-    const { recipients } = masterRecipients(l.sopsConfig, join(l.root, master.target));
+    const { recipients } = masterRule(l, master.target);
     const current = master.metadata?.age.map((e) => e.recipient) ?? [];
     const same =
       current.length === recipients.length && current.every((r) => recipients.includes(r));
