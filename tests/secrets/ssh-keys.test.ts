@@ -19,7 +19,7 @@ import {
   ageRecipientFromEd25519,
   ageRecipientFromSshPublicKey,
 } from "../../generator/secrets/ssh-to-age.js";
-import { decryptText } from "../../generator/secrets/sops/document.js";
+import { decryptText, parseEncrypted } from "../../generator/secrets/sops/document.js";
 import { haveVectors, hasCommand, readVector, skipped, tempDir } from "./helpers.js";
 
 const tmp = tempDir();
@@ -101,6 +101,22 @@ describe("ssh-to-age", () => {
         identity,
       ]);
       expect(branches[0]?.get("test_key")).toBe("test_value");
+    },
+  );
+
+  it.skipIf(!haveVectors || !haveAge)(
+    "age -d -i <the vector's converted private key> opens its stanza in the sops-nix file, giving the data key",
+    async () => {
+      const identity = ageIdentityFromOpenSshPrivateKey(readVector("sops-nix/ssh-ed25519-key"));
+      const idFile = join(tmp.dir, "vector-id");
+      writeFileSync(idFile, `${identity}\n`, { mode: 0o600 });
+      const doc = parseEncrypted(readVector("sops-nix/secrets.yaml"), "yaml");
+      const entry = doc.metadata.age.find((e) => e.recipient.startsWith("age1a8pk4"));
+      const encFile = join(tmp.dir, "vector-enc");
+      writeFileSync(encFile, entry?.enc ?? "");
+      const key = execFileSync("age", ["-d", "-i", idFile, encFile]);
+      const ours = await decryptText(readVector("sops-nix/secrets.yaml"), "yaml", [identity]);
+      expect(Buffer.from(key).equals(Buffer.from(ours.dataKey))).toBe(true);
     },
   );
 
