@@ -122,9 +122,24 @@ async function nodeKeys(l: Loaded, o: CryptOptions, create: boolean): Promise<No
   return k.value;
 }
 
+/** sops reads *.ini with its INI store, which we do not implement: say so instead of diverging. */
+function iniWithoutType(o: CryptOptions): boolean {
+  if (o.inType || !/\.ini$/i.test(o.file)) return false;
+  printAll(o.io, [
+    diag(
+      "sops-ini",
+      `${o.file}: INI documents are not supported`,
+      { file: o.file },
+      "pass --in-type binary (and --out-type binary) to treat the file as opaque data",
+    ),
+  ]);
+  return true;
+}
+
 export async function encryptCommand(o: CryptOptions): Promise<number> {
   const l = await loadForSecrets(o.root, o.io);
   if (!l) return 1;
+  if (iniWithoutType(o)) return 1;
   const inType = o.inType ?? formatForPath(o.file === "-" ? (o.out ?? "-") : o.file);
   const outType = o.outType ?? inType;
   let recipients: string[];
@@ -168,6 +183,7 @@ export async function encryptCommand(o: CryptOptions): Promise<number> {
 export async function decryptCommand(o: CryptOptions): Promise<number> {
   const l = await loadForSecrets(o.root, o.io, Boolean(o.node));
   if (!l) return 1;
+  if (iniWithoutType(o)) return 1;
   const inType = o.inType ?? formatForPath(o.file);
   const outType = o.outType ?? inType;
   let identities = l.identities.identities;
