@@ -222,8 +222,13 @@ describe.skipIf(!nix)("plan.nix: build and install", () => {
     ]);
     expect(p.jobs.every((j: any) => j.steps.length === 0)).toBe(true);
   });
-  it("install: nixos-anywhere with hardware config, build-on, substitutes, extra files, ssh options", () => {
-    const p = plan({ action: "install", names: ["web2", "db"] });
+  it("install: one nixos-anywhere run when the flake already imports the node's hardware-configuration.nix", () => {
+    const d = {
+      ...data,
+      nodes: { ...data.nodes, web2: { ...data.nodes.web2!, hardware: ["/nix/store/x-source/nodes/web/web2/hardware-configuration.nix"] } },
+    };
+    const p = plan({ action: "install", names: ["web2"] }, meta, d);
+    expect(job(p, "web2").steps.map((s: any) => s.kind)).toEqual(["run", "gitAdd"]);
     expect(runSteps(p, "web2")[0].argv).toEqual([
       "nixos-anywhere",
       "--flake",
@@ -241,19 +246,31 @@ describe.skipIf(!nix)("plan.nix: build and install", () => {
       "ProxyJump=jump host",
       "root@192.168.1.9",
     ]);
-    expect(runSteps(p, "db")[0].argv).toEqual([
-      "nixos-anywhere",
-      "--flake",
-      `${F}#db`,
-      "--generate-hardware-config",
-      "nixos-generate-config",
-      `${F}/nodes/db/hardware-configuration.nix`,
+    expect(job(p, "web2").steps[1]).toMatchObject({ kind: "gitAdd", argv: [`${F}/nodes/web/web2/hardware-configuration.nix`] });
+  });
+  it("first install: kexec + hardware detection, git add -N, regenerate, then disko/install/reboot", () => {
+    const p = plan({ action: "install", names: ["web2", "db"] });
+    const hw = `${F}/nodes/db/hardware-configuration.nix`;
+    expect(job(p, "db").steps.map((s: any) => [s.kind, s.argv])).toEqual([
+      ["run", ["nixos-anywhere", "--flake", `${F}#db`, "--phases", "kexec", "--generate-hardware-config", "nixos-generate-config", hw, "root@db"]],
+      ["gitAdd", [hw]],
+      ["regenerate", []],
+      ["run", ["nixos-anywhere", "--flake", `${F}#db`, "--phases", "disko,install,reboot", "--build-on", "local", "@extraFiles@", "root@db"]],
+    ]);
+    // ssh options reach both runs
+    const [kexec, install] = runSteps(p, "web2");
+    expect(kexec.argv.slice(-5)).toEqual(["--ssh-option", "User=root", "--ssh-option", "ProxyJump=jump host", "root@192.168.1.9"]);
+    expect(install.argv.slice(5)).toEqual([
       "--build-on",
       "local",
+      "--no-substitute-on-destination",
       "@extraFiles@",
-      "root@db",
+      "--ssh-option",
+      "User=root",
+      "--ssh-option",
+      "ProxyJump=jump host",
+      "root@192.168.1.9",
     ]);
-    expect(job(p, "db").steps[1]).toMatchObject({ kind: "gitAdd", argv: [`${F}/nodes/db/hardware-configuration.nix`] });
   });
   it("install errors: darwin, no disk-config, no target host (per node, others still planned)", () => {
     const p = plan({ action: "install", names: ["mac", "web1", "lap", "db"] });
@@ -272,8 +289,8 @@ describe.skipIf(!nix)("plan.nix: build and install", () => {
       ...meta,
       web2: { os: "nixos", deploy: { targetHost: "root@web2" }, install: { buildOnRemote: true, useSubstitutes: true } },
     };
-    const argv = runSteps(plan({ action: "install", names: ["web2"] }, m), "web2")[0].argv;
-    expect(argv.slice(6, 8)).toEqual(["--build-on", "remote"]);
+    const argv = runSteps(plan({ action: "install", names: ["web2"] }, m), "web2")[1].argv;
+    expect(argv.slice(5, 7)).toEqual(["--build-on", "remote"]);
     expect(argv).not.toContain("--no-substitute-on-destination");
     expect(argv.at(-1)).toBe("root@web2");
   });

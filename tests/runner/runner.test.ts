@@ -24,6 +24,8 @@ const nix = hasNix();
 if (!nix) console.log("SKIPPED: runner tests: nix is not installed (plans come from plan.nix)");
 
 const TOOLS = ["nixos-rebuild", "darwin-rebuild", "nixos-anywhere", "nix", "ssh"];
+// The flake already imports nodes/db's hardware-configuration.nix: installs are a single run.
+const HW = "/nix/store/x-source/nodes/db/hardware-configuration.nix";
 
 interface Fleet {
   dir: string;
@@ -357,7 +359,7 @@ describe.skipIf(!nix)("runner: host files for install, user Makefile", () => {
   it("install passes the assembled tree (git-tracked files, node over group) as --extra-files, then removes it", () => {
     const f = gitFleet();
     const data: PlanData = {
-      nodes: { db: { dir: "nodes/db", os: "nixos", groups: ["srv"], diskConfig: ["disk-config.nix"] } },
+      nodes: { db: { dir: "nodes/db", os: "nixos", groups: ["srv"], diskConfig: ["disk-config.nix"], hardware: [HW] } },
       groups: { srv: { dir: "nodes/srv", nodes: ["db"] } },
     };
     const meta: Meta = { db: { os: "nixos", deploy: { targetHost: "root@db" } } };
@@ -385,7 +387,7 @@ describe.skipIf(!nix)("runner: host files for install, user Makefile", () => {
 
   it("install without host files drops --extra-files", () => {
     const f = makeFleet();
-    const data: PlanData = { nodes: { db: { dir: "nodes/db", os: "nixos", diskConfig: ["d.nix"] } } };
+    const data: PlanData = { nodes: { db: { dir: "nodes/db", os: "nixos", diskConfig: ["d.nix"], hardware: [HW] } } };
     const plan = writePlanFile(data, { db: { os: "nixos", install: { targetHost: "root@db" } } }, {
       action: "install",
       names: ["db"],
@@ -394,6 +396,45 @@ describe.skipIf(!nix)("runner: host files for install, user Makefile", () => {
     const r = run(f, plan, ["node", "install", "db"]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(readCalls(f.log)[0]!.argv).not.toContain("--extra-files");
+  });
+
+  it("first install: kexec phase, regenerate with nixverse-gen, then the install phases", () => {
+    const f = makeFleet();
+    symlinkSync(path.join(repoRoot, "tests/runner/fixtures/standin.sh"), path.join(f.bin, "nixverse-gen"));
+    const data: PlanData = { nodes: { a: { dir: "nodes/a", os: "nixos", diskConfig: ["d.nix"] }, b: { dir: "nodes/b", os: "nixos", diskConfig: ["d.nix"] } } };
+    const meta: Meta = { a: { os: "nixos", deploy: { targetHost: "root@a" } }, b: { os: "nixos", deploy: { targetHost: "root@b" } } };
+    const plan = writePlanFile(data, meta, { action: "install", names: ["a", "b"], flakeDir: f.dir });
+    const r = run(f, plan, ["node", "install", "a", "b"], { STANDIN_SLEEP: "0.2" });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const calls = readCalls(f.log);
+    for (const n of ["a", "b"]) {
+      const mine = calls.filter((c) => c.tool === "nixverse-gen" || c.argv.includes(`${f.dir}#${n}`));
+      const kexec = mine.findIndex((c) => c.tool === "nixos-anywhere" && c.argv.includes("kexec"));
+      const install = mine.findIndex((c) => c.tool === "nixos-anywhere" && c.argv.includes("disko,install,reboot"));
+      expect(kexec).toBeGreaterThanOrEqual(0);
+      expect(install).toBeGreaterThan(kexec);
+      // a regeneration finished after this node's hardware detection and before its install
+      const regen = mine.filter((c) => c.tool === "nixverse-gen" && c.start > mine[kexec]!.end && c.end < mine[install]!.start);
+      expect(regen.length).toBeGreaterThanOrEqual(1);
+    }
+    const regens = calls.filter((c) => c.tool === "nixverse-gen");
+    expect(regens.map((c) => c.argv)).toEqual([
+      ["gen", "--flake", f.dir],
+      ["gen", "--flake", f.dir],
+    ]);
+    // never two regenerations at once
+    expect(maxOverlap(regens)).toBe(1);
+  });
+
+  it("first install without nixverse-gen stops after the hardware detection and says what to do", () => {
+    const f = makeFleet();
+    const data: PlanData = { nodes: { a: { dir: "nodes/a", os: "nixos", diskConfig: ["d.nix"] } } };
+    const plan = writePlanFile(data, { a: { os: "nixos", deploy: { targetHost: "root@a" } } }, { action: "install", names: ["a"], flakeDir: f.dir });
+    const basePath = (process.env.PATH ?? "").split(":").filter((d) => !existsSync(path.join(d, "nixverse-gen"))).join(":");
+    const r = run(f, plan, ["node", "install", "a"], { PATH: `${f.bin}:${basePath}` });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("run `npx nixverse-gen` in " + f.dir + ", then `nix run . -- node install a` again");
+    expect(readCalls(f.log).map((c) => c.argv.includes("kexec"))).toEqual([true]);
   });
 
   it("runs the user Makefile for the resolved nodes before any node command", () => {
@@ -439,7 +480,7 @@ describe.skipIf(!nix)("runner: decrypting host files without nixverse-gen", () =
     };
     put("nodes/db/secrets/fs/etc/ssh/ssh_host_ed25519_key", "STANDIN-ENCRYPTED master\n-----BEGIN KEY-----\nkey-of-db\n");
     put("nodes/db/secrets/fs/etc/token", "STANDIN-ENCRYPTED node:db\nt0ken\n");
-    const data: PlanData = { nodes: { db: { dir: "nodes/db", os: "nixos", diskConfig: ["d.nix"] } } };
+    const data: PlanData = { nodes: { db: { dir: "nodes/db", os: "nixos", diskConfig: ["d.nix"], hardware: [HW] } } };
     const plan = writePlanFile(data, { db: { os: "nixos", install: { targetHost: "root@db" } } }, {
       action: "install",
       names: ["db"],

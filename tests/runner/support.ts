@@ -39,6 +39,8 @@ export interface NodeData {
   channel?: string;
   groups?: string[];
   diskConfig?: string[];
+  /** Nix paths (here strings) of the hardware-configuration.nix files the flake imports. */
+  hardware?: string[];
 }
 export interface PlanData {
   hasPrivate?: boolean;
