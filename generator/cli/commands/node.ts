@@ -19,7 +19,8 @@ Subcommands:
             (secrets/fs decrypted with the node key) reach the host before activation
   build     one \`nix build --no-link\` of the selected nodes' system closures
   install   nixos-anywhere with disko, --generate-hardware-config into the node's directory,
-            --extra-files with the host key and fs/ files (erases the target's disks)
+            --extra-files with the host key and fs/ files (erases the target's disks); a
+            first install regenerates the flake between hardware detection and install
 
 Options:
   -p, --parallel N   at most N nodes at a time (a positive integer, default 10)
