@@ -4,7 +4,7 @@
 // edit (0600) with a message saying how to resume.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, rmdirSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, rmSync, rmdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { diag, formatDiagnostic, type Diagnostic } from "../errors.js";
 import type { Output } from "../cli/command.js";
@@ -306,6 +306,8 @@ export async function editSecrets(o: EditOptions): Promise<number> {
       );
       return 1;
     }
+    // Editors that save by replacing the file may not keep its mode.
+    chmodSync(file, 0o600);
     const edited = readFileSync(file, "utf8");
     const changed = master.plaintext === null || edited !== master.plaintext;
 
