@@ -110,5 +110,21 @@ describe.skipIf(missing !== null)("runner end to end: nix run", () => {
     await lock(dir);
     // deploy.sshOpts comes from the `sshable` group of groups
     expectServersDryRun(dir, { web1: "root@10.0.1.11", web2: "root@10.0.1.12" }, "-o StrictHostKeyChecking=accept-new");
+
+    // `nixverse-gen node …` runs the same script on the same plan
+    const { node } = await import("../../generator/cli/commands/node.js");
+    const tools = tmpDir("nixverse-e2e-cli-");
+    const bin = standinBin(tools, ["nixos-rebuild"]);
+    const log = path.join(tools, "calls.log");
+    const code = await node.run(["deploy", "--dry-run", "servers"], {
+      cwd: path.join(dir, "nodes"),
+      env: { ...nixEnv, FLAKE: undefined, PATH: `${bin}:${process.env.PATH}`, STANDIN_LOG: log },
+      stdout: { write: () => {} },
+      stderr: { write: () => {} },
+      color: false,
+    });
+    expect(code).toBe(0);
+    // the CLI names the fleet by its directory, which is not a git work tree: path:<dir>
+    expect(readCalls(log).map((c) => c.argv[2]).sort()).toEqual([`path:${dir}#web1`, `path:${dir}#web2`]);
   });
 });
