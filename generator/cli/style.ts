@@ -18,7 +18,13 @@ const ansi: Style = {
   green: wrap(32, 39),
   yellow: wrap(33, 39),
 };
-const plain: Style = { bold: (s) => s, dim: (s) => s, red: (s) => s, green: (s) => s, yellow: (s) => s };
+const plain: Style = {
+  bold: (s) => s,
+  dim: (s) => s,
+  red: (s) => s,
+  green: (s) => s,
+  yellow: (s) => s,
+};
 
 export function style(color: boolean): Style {
   return color ? ansi : plain;
@@ -26,5 +32,9 @@ export function style(color: boolean): Style {
 
 /** A formatted diagnostic line with its severity word coloured. */
 export function paintDiagnostic(line: string, st: Style): string {
-  return line.replace(/(^|: )(error|warning):/, (_, pre: string, word: string) => `${pre}${word === "error" ? st.red(`${word}:`) : st.yellow(`${word}:`)}`);
+  return line.replace(
+    /(^|: )(error|warning):/,
+    (_, pre: string, word: string) =>
+      `${pre}${word === "error" ? st.red(`${word}:`) : st.yellow(`${word}:`)}`,
+  );
 }

@@ -45,14 +45,23 @@ const SYSTEM = /^[a-z0-9_]+-[a-z0-9_]+$/;
 
 function closest(word: string, known: string[]): string | null {
   const dist = (a: string, b: string) => {
-    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [
+      i,
+      ...Array<number>(b.length).fill(0),
+    ]);
     for (let j = 1; j <= b.length; j++) d[0]![j] = j;
     for (let i = 1; i <= a.length; i++)
       for (let j = 1; j <= b.length; j++)
-        d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+        d[i]![j] = Math.min(
+          d[i - 1]![j]! + 1,
+          d[i]![j - 1]! + 1,
+          d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+        );
     return d[a.length]![b.length]!;
   };
-  const best = known.map((k) => [k, dist(word.toLowerCase(), k)] as const).sort((x, y) => x[1] - y[1])[0];
+  const best = known
+    .map((k) => [k, dist(word.toLowerCase(), k)] as const)
+    .sort((x, y) => x[1] - y[1])[0];
   return best && best[1] <= 2 ? best[0] : null;
 }
 
@@ -65,7 +74,9 @@ export function parseConfig(source: string, file = "nixverse.yaml"): Result<Conf
   };
   if (doc.errors.length) {
     return fail(
-      ...doc.errors.map((e) => diag("config-yaml", `invalid YAML: ${e.message.split("\n")[0]}`, at(e.pos[0]))),
+      ...doc.errors.map((e) =>
+        diag("config-yaml", `invalid YAML: ${e.message.split("\n")[0]}`, at(e.pos[0])),
+      ),
     );
   }
   const errors: Diagnostic[] = [];
@@ -74,7 +85,14 @@ export function parseConfig(source: string, file = "nixverse.yaml"): Result<Conf
   if (root === null || root === undefined) return ok(config);
   if (isScalar(root) && root.value === null) return ok(config);
   if (!isMap(root)) {
-    return fail(diag("config-type", "nixverse.yaml must be a mapping of settings", at(root.range?.[0]), "e.g. `stable: \"26.05\"`"));
+    return fail(
+      diag(
+        "config-type",
+        "nixverse.yaml must be a mapping of settings",
+        at(root.range?.[0]),
+        'e.g. `stable: "26.05"`',
+      ),
+    );
   }
   const err = (node: unknown, message: string, hint?: string) => {
     const range = (node as { range?: [number, number, number] } | null)?.range;
@@ -87,7 +105,8 @@ export function parseConfig(source: string, file = "nixverse.yaml"): Result<Conf
     if (typeof n.value === "number") return (n as { source?: string }).source ?? String(n.value);
     return null;
   };
-  const pairs = (map: unknown): Pair<unknown, unknown>[] => (isMap(map) ? (map.items as Pair<unknown, unknown>[]) : []);
+  const pairs = (map: unknown): Pair<unknown, unknown>[] =>
+    isMap(map) ? (map.items as Pair<unknown, unknown>[]) : [];
   const keyOf = (p: Pair<unknown, unknown>) => (isScalar(p.key) ? String(p.key.value) : "");
   const valueNode = (p: Pair<unknown, unknown>) => (p.value ?? p.key) as YamlNode;
   const url = (n: unknown, what: string): string | null => {
@@ -104,12 +123,17 @@ export function parseConfig(source: string, file = "nixverse.yaml"): Result<Conf
       case "stable": {
         const s = text(value);
         if (s !== null && RELEASE.test(s)) config.stable = s;
-        else err(value, `stable must be a NixOS release like "26.05", not ${s === null ? "this" : JSON.stringify(s)}`);
+        else
+          err(
+            value,
+            `stable must be a NixOS release like "26.05", not ${s === null ? "this" : JSON.stringify(s)}`,
+          );
         break;
       }
       case "description": {
         const s = text(value);
-        if (s !== null && isScalar(value) && typeof value.value === "string") config.description = s;
+        if (s !== null && isScalar(value) && typeof value.value === "string")
+          config.description = s;
         else err(value, "description must be a string (the flake's description)");
         break;
       }
@@ -122,7 +146,11 @@ export function parseConfig(source: string, file = "nixverse.yaml"): Result<Conf
         for (const s of value.items) {
           const t = text(s);
           if (t !== null && SYSTEM.test(t)) systems.push(t);
-          else err(s, `systems: ${t === null ? "an entry" : JSON.stringify(t)} is not a system such as x86_64-linux`);
+          else
+            err(
+              s,
+              `systems: ${t === null ? "an entry" : JSON.stringify(t)} is not a system such as x86_64-linux`,
+            );
         }
         config.systems = systems;
         break;
@@ -137,7 +165,12 @@ export function parseConfig(source: string, file = "nixverse.yaml"): Result<Conf
           const v = valueNode(d);
           if (k !== "parallel") {
             err(d.key, `unknown setting deploy.${k}`, "deploy takes only `parallel`");
-          } else if (isScalar(v) && typeof v.value === "number" && Number.isInteger(v.value) && v.value > 0) {
+          } else if (
+            isScalar(v) &&
+            typeof v.value === "number" &&
+            Number.isInteger(v.value) &&
+            v.value > 0
+          ) {
             config.deploy.parallel = v.value;
           } else err(v, "deploy.parallel must be a positive integer (how many nodes run at once)");
         }
@@ -145,13 +178,20 @@ export function parseConfig(source: string, file = "nixverse.yaml"): Result<Conf
       }
       case "channels": {
         if (!isMap(value)) {
-          err(value, "channels must map channel names to flake URLs, e.g. `channels: { edge: github:NixOS/nixpkgs/master }`");
+          err(
+            value,
+            "channels must map channel names to flake URLs, e.g. `channels: { edge: github:NixOS/nixpkgs/master }`",
+          );
           break;
         }
         for (const c of pairs(value)) {
           const ch = keyOf(c);
           if (!CHANNEL_NAME.test(ch)) {
-            err(c.key, `channels: "${ch}" cannot be a channel name`, "channel names become input names (nixpkgs-<channel>): letters, digits and dashes");
+            err(
+              c.key,
+              `channels: "${ch}" cannot be a channel name`,
+              "channel names become input names (nixpkgs-<channel>): letters, digits and dashes",
+            );
             continue;
           }
           const parsed = parseChannel(valueNode(c), `channels.${ch}`);
@@ -161,7 +201,11 @@ export function parseConfig(source: string, file = "nixverse.yaml"): Result<Conf
       }
       default: {
         const near = closest(key, CONFIG_KEYS);
-        err(item.key, `unknown setting "${key}"${near ? ` (did you mean "${near}"?)` : ""}`, `known settings: ${CONFIG_KEYS.join(", ")}`);
+        err(
+          item.key,
+          `unknown setting "${key}"${near ? ` (did you mean "${near}"?)` : ""}`,
+          `known settings: ${CONFIG_KEYS.join(", ")}`,
+        );
       }
     }
   }
@@ -183,7 +227,11 @@ export function parseConfig(source: string, file = "nixverse.yaml"): Result<Conf
       const u = valueNode(p);
       if (!KNOWN_INPUT_KEYS.includes(k)) {
         const near = closest(k, KNOWN_INPUT_KEYS);
-        err(p.key, `${where}: unknown input "${k}"${near ? ` (did you mean "${near}"?)` : ""}`, `known: ${KNOWN_INPUT_KEYS.join(", ")}`);
+        err(
+          p.key,
+          `${where}: unknown input "${k}"${near ? ` (did you mean "${near}"?)` : ""}`,
+          `known: ${KNOWN_INPUT_KEYS.join(", ")}`,
+        );
         good = false;
       } else if (k === "nixpkgs" && isMap(u)) {
         const per: { nixos?: string; darwin?: string } = {};

@@ -34,10 +34,20 @@ async function locate(flakeDir: string): Promise<Result<{ hook: string; rel: str
   const top = await git(flakeDir, ["rev-parse", "--show-toplevel"]);
   if (top === null) {
     return fail(
-      diag("hook-no-git", `${flakeDir} is not inside a git work tree`, undefined, "run `git init` first"),
+      diag(
+        "hook-no-git",
+        `${flakeDir} is not inside a git work tree`,
+        undefined,
+        "run `git init` first",
+      ),
     );
   }
-  const hookPath = await git(flakeDir, ["rev-parse", "--path-format=absolute", "--git-path", "hooks/pre-commit"]);
+  const hookPath = await git(flakeDir, [
+    "rev-parse",
+    "--path-format=absolute",
+    "--git-path",
+    "hooks/pre-commit",
+  ]);
   if (hookPath === null) return fail(diag("hook-no-git", "cannot find git's hooks directory"));
   const rel = path.relative(top, flakeDir).split(path.sep).join("/");
   return ok({ hook: hookPath, rel });
@@ -52,7 +62,10 @@ async function readOptional(file: string): Promise<string | null> {
   }
 }
 
-export async function installHook(flakeDir: string, command = selfCommand()): Promise<Result<HookResult>> {
+export async function installHook(
+  flakeDir: string,
+  command = selfCommand(),
+): Promise<Result<HookResult>> {
   const where = await locate(path.resolve(flakeDir));
   if (!where.ok) return where;
   const { hook, rel } = where.value;

@@ -75,7 +75,9 @@ export function planAdoption(parsed: ParsedFile): Result<Adoption> {
     if (b.path.length === 1) {
       const set = unparen(b.value);
       if (set.kind !== "AttrSet") {
-        return fail(diag("adopt-inputs", "flake.nix's inputs is not an attribute set", where(set.span)));
+        return fail(
+          diag("adopt-inputs", "flake.nix's inputs is not an attribute set", where(set.span)),
+        );
       }
       const inner = innerText(parsed, set, dropped);
       if (!inner.ok) return inner;
@@ -84,12 +86,18 @@ export function planAdoption(parsed: ParsedFile): Result<Adoption> {
     }
     // `inputs.foo.url = …;` at the top level: the same binding without the `inputs.` prefix.
     const name = staticName(b.path[1]!);
-    if (name === null) return fail(diag("adopt-inputs", "flake input names must be literal", where(b.path[1]!.span)));
+    if (name === null)
+      return fail(
+        diag("adopt-inputs", "flake input names must be literal", where(b.path[1]!.span)),
+      );
     if (DROPPED_INPUTS.includes(name)) {
       if (!dropped.includes(name)) dropped.push(name);
       continue;
     }
-    pieces.push({ names: [name], text: leading + reindent(source.slice(b.path[1]!.span.start.offset, b.span.end.offset), 0) });
+    pieces.push({
+      names: [name],
+      text: leading + reindent(source.slice(b.path[1]!.span.start.offset, b.span.end.offset), 0),
+    });
   }
 
   const moved = [...new Set(pieces.flatMap((p) => p.names))];

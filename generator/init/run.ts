@@ -43,7 +43,10 @@ async function readOptional(file: string): Promise<string | null> {
 
 const NODE_NAME = /^[^\s._/]+$/;
 
-export async function initFleet(dir: string, opts: { node?: string } = {}): Promise<Result<InitResult>> {
+export async function initFleet(
+  dir: string,
+  opts: { node?: string } = {},
+): Promise<Result<InitResult>> {
   const root = path.resolve(dir);
   await mkdir(root, { recursive: true });
   const flake = await readOptional(path.join(root, "flake.nix"));
@@ -59,7 +62,12 @@ export async function initFleet(dir: string, opts: { node?: string } = {}): Prom
   const node = opts.node ?? DEFAULT_NODE;
   if (!NODE_NAME.test(node) || node === "current" || node === "common") {
     return fail(
-      diag("init-node-name", `"${node}" cannot be a node name`, undefined, "use letters, digits and dashes"),
+      diag(
+        "init-node-name",
+        `"${node}" cannot be a node name`,
+        undefined,
+        "use letters, digits and dashes",
+      ),
     );
   }
 
@@ -96,7 +104,12 @@ export async function initFleet(dir: string, opts: { node?: string } = {}): Prom
     for (const f of ["inputs.nix", "flake.nix.bak"]) {
       if (existsSync(path.join(root, f))) {
         return fail(
-          diag("init-exists", `${f} already exists; adopting would overwrite it`, { file: f }, `move ${f} away and run init again`),
+          diag(
+            "init-exists",
+            `${f} already exists; adopting would overwrite it`,
+            { file: f },
+            `move ${f} away and run init again`,
+          ),
         );
       }
     }
@@ -144,7 +157,10 @@ export async function initFleet(dir: string, opts: { node?: string } = {}): Prom
     await undo();
     return planned;
   }
-  const outcome = await commitGeneration(root, planned.value.files, { check: false, force: flake !== null });
+  const outcome = await commitGeneration(root, planned.value.files, {
+    check: false,
+    force: flake !== null,
+  });
   if (!outcome.ok) {
     await undo();
     return outcome;
@@ -160,7 +176,10 @@ export async function initFleet(dir: string, opts: { node?: string } = {}): Prom
 /** New files must be known to git, or a git flake cannot see them. Outside git this does nothing. */
 async function intentToAdd(root: string, rels: string[]): Promise<void> {
   if (!rels.length) return;
-  const inside = await execa("git", ["rev-parse", "--is-inside-work-tree"], { cwd: root, reject: false });
+  const inside = await execa("git", ["rev-parse", "--is-inside-work-tree"], {
+    cwd: root,
+    reject: false,
+  });
   if (inside.exitCode !== 0 || inside.stdout.trim() !== "true") return;
   await execa("git", ["add", "--intent-to-add", "--", ...rels], { cwd: root, reject: false });
 }

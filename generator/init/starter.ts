@@ -60,6 +60,7 @@ const GITIGNORE = `# Scratch files of nixverse-gen (cleartext secrets, logs): ne
 export function ensureGitignore(existing: string | null): string | null {
   if (existing === null) return GITIGNORE;
   const lines = existing.split("\n").map((l) => l.trim());
-  if (lines.some((l) => l === "/build" || l === "/build/" || l === "build" || l === "build/")) return null;
+  if (lines.some((l) => l === "/build" || l === "/build/" || l === "build" || l === "build/"))
+    return null;
   return `${existing}${existing === "" || existing.endsWith("\n") ? "" : "\n"}${GITIGNORE}`;
 }

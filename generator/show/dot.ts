@@ -16,7 +16,9 @@ export function showDot(model: FleetModel): string {
     '  node [fontname="Helvetica", fontsize=11];',
   ];
   for (const g of p.groups) {
-    out.push(`  ${g.id} [label=${quote(g.name)}, shape=folder, style=filled, fillcolor="#e8eefc", color="#4a6fd0"];`);
+    out.push(
+      `  ${g.id} [label=${quote(g.name)}, shape=folder, style=filled, fillcolor="#e8eefc", color="#4a6fd0"];`,
+    );
   }
   for (const n of p.nodes) {
     const text = [n.name, `${n.os} · ${n.channel}`, ...(n.secrets ? ["secrets"] : [])].join("\n");

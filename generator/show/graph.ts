@@ -23,7 +23,8 @@ export interface FleetPicture {
   edges: { from: string; to: string }[];
 }
 
-const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const byName = <T extends { name: string }>(a: T, b: T) =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
 /** Ids are positional (g0, n0, …) over names sorted by code unit, so output is byte-stable. */
 export function fleetPicture(model: FleetModel): FleetPicture {
@@ -44,12 +45,10 @@ export function fleetPicture(model: FleetModel): FleetPicture {
     ...nodes.map((n) => [n.name, n.id] as [string, string]),
   ]);
   const edges = groups.flatMap((g) =>
-    [...(model.groups[g.name]?.children ?? [])]
-      .sort()
-      .flatMap((c) => {
-        const to = ids.get(c);
-        return to === undefined ? [] : [{ from: g.id, to }];
-      }),
+    [...(model.groups[g.name]?.children ?? [])].sort().flatMap((c) => {
+      const to = ids.get(c);
+      return to === undefined ? [] : [{ from: g.id, to }];
+    }),
   );
   return { groups, nodes, edges };
 }

@@ -24,10 +24,22 @@ export function showMermaid(model: FleetModel): string {
   const cls = (name: string, ids: string[]) => {
     if (ids.length) out.push(`  class ${ids.join(",")} ${name}`);
   };
-  cls("group", p.groups.map((g) => g.id));
-  cls("nixos", p.nodes.filter((n) => n.os === "nixos").map((n) => n.id));
-  cls("darwin", p.nodes.filter((n) => n.os === "darwin").map((n) => n.id));
-  cls("secrets", p.nodes.filter((n) => n.secrets).map((n) => n.id));
+  cls(
+    "group",
+    p.groups.map((g) => g.id),
+  );
+  cls(
+    "nixos",
+    p.nodes.filter((n) => n.os === "nixos").map((n) => n.id),
+  );
+  cls(
+    "darwin",
+    p.nodes.filter((n) => n.os === "darwin").map((n) => n.id),
+  );
+  cls(
+    "secrets",
+    p.nodes.filter((n) => n.secrets).map((n) => n.id),
+  );
   out.push(
     "  classDef group fill:#e8eefc,stroke:#4a6fd0,color:#1b2a4a",
     "  classDef nixos fill:#eef7ee,stroke:#4c9a4c,color:#1d3b1d",

@@ -63,7 +63,12 @@ export function showText(model: FleetModel): string {
   for (const n of nodes) {
     out.push(line(n.name, 1));
     out.push(`      dir: ${n.dir}`);
-    const files = [...n.configuration, ...n.hardware, ...n.diskConfig, ...Object.values(n.home).flat()];
+    const files = [
+      ...n.configuration,
+      ...n.hardware,
+      ...n.diskConfig,
+      ...Object.values(n.home).flat(),
+    ];
     for (const f of files) out.push(`      imports ${f}`);
     if (n.secretsFile) out.push(`      secrets ${n.secretsFile}`);
   }

@@ -55,9 +55,13 @@ function plan(source: string) {
 }
 
 async function nixValue(file: string, expr: string): Promise<unknown> {
-  const r = await execa("nix-instantiate", ["--eval", "--strict", "--json", "-E", expr.replace("FILE", file)], {
-    env: nixEnv(),
-  });
+  const r = await execa(
+    "nix-instantiate",
+    ["--eval", "--strict", "--json", "-E", expr.replace("FILE", file)],
+    {
+      env: nixEnv(),
+    },
+  );
   return JSON.parse(r.stdout);
 }
 
@@ -89,7 +93,10 @@ describe("adopting a Nixverse flake.nix", () => {
     writeFileSync(inputs, a.inputsNix);
     writeFileSync(flake, NESTED);
     const ours = await nixValue(inputs, "import FILE");
-    const theirs = (await nixValue(flake, "removeAttrs (import FILE).inputs [ \"nixverse\" ]")) as object;
+    const theirs = (await nixValue(
+      flake,
+      'removeAttrs (import FILE).inputs [ "nixverse" ]',
+    )) as object;
     expect(ours).toEqual(theirs);
   });
 
@@ -98,12 +105,18 @@ describe("adopting a Nixverse flake.nix", () => {
     expect(a.moved).toEqual(["nixpkgs-unstable", "sops-nix-unstable"]);
     expect(a.inputsNix).toContain("# unstable");
     expect(a.inputsNix).toContain("# secrets");
-    expect(a.warnings.map((w) => w.code).sort()).toEqual(["adopt-follows-dropped", "adopt-outputs"]);
+    expect(a.warnings.map((w) => w.code).sort()).toEqual([
+      "adopt-follows-dropped",
+      "adopt-outputs",
+    ]);
     const dir = tempDir();
     writeFileSync(path.join(dir, "inputs.nix"), a.inputsNix);
     writeFileSync(path.join(dir, "flake.nix"), FLAT);
     expect(await nixValue(path.join(dir, "inputs.nix"), "import FILE")).toEqual(
-      await nixValue(path.join(dir, "flake.nix"), 'removeAttrs (import FILE).inputs [ "nixverse" ]'),
+      await nixValue(
+        path.join(dir, "flake.nix"),
+        'removeAttrs (import FILE).inputs [ "nixverse" ]',
+      ),
     );
   });
 });

@@ -14,7 +14,9 @@ const hasScript = existsSync("/usr/bin/script");
 
 describe("help and version", () => {
   it("--version prints the package version", async () => {
-    const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { version: string };
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
+      version: string;
+    };
     expect((await runCli(["--version"], repoRoot)).stdout).toBe(`${pkg.version}\n`);
   });
 
@@ -40,19 +42,24 @@ describe("help and version", () => {
       expect(h.stdout).toContain("Examples:");
       expect((await runCli(["help", "hook", sub], repoRoot)).stdout).toBe(h.stdout);
     }
-    expect((await runCli(["hook", "--help"], repoRoot)).stdout).toMatch(/^Usage: nixverse-gen hook <install\|uninstall>/);
+    expect((await runCli(["hook", "--help"], repoRoot)).stdout).toMatch(
+      /^Usage: nixverse-gen hook <install\|uninstall>/,
+    );
   });
 
   it("usage mistakes exit 2 and point at --help", async () => {
     const r = await runCli(["hook", "instal"], repoRoot);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('nixverse-gen hook: unknown subcommand "instal" (see "nixverse-gen hook --help")\n');
+    expect(r.stderr).toBe(
+      'nixverse-gen hook: unknown subcommand "instal" (see "nixverse-gen hook --help")\n',
+    );
     expect((await runCli(["show", "--json", "--dot"], repoRoot)).code).toBe(2);
     expect((await runCli(["init", "a", "b"], repoRoot)).code).toBe(2);
   });
 });
 
-if (!built || !hasScript) console.log("SKIPPED: colour tests need dist/ (npm run build) and util-linux script");
+if (!built || !hasScript)
+  console.log("SKIPPED: colour tests need dist/ (npm run build) and util-linux script");
 
 describe.skipIf(!built || !hasScript)("colours", () => {
   const ESC = "\x1b[";
@@ -72,7 +79,10 @@ describe.skipIf(!built || !hasScript)("colours", () => {
   it("NO_COLOR, TERM=dumb and pipes get plain text", async () => {
     expect(await inTty(`init ${tempDir()}`, { NO_COLOR: "1" })).not.toContain(ESC);
     expect(await inTty(`init ${tempDir()}`, { TERM: "dumb" })).not.toContain(ESC);
-    const piped = await execa("node", [bin, "init", tempDir()], { env: { ...process.env, NO_COLOR: undefined }, extendEnv: false });
+    const piped = await execa("node", [bin, "init", tempDir()], {
+      env: { ...process.env, NO_COLOR: undefined },
+      extendEnv: false,
+    });
     expect(piped.stdout).toContain("created a starter fleet");
     expect(piped.stdout).not.toContain(ESC);
   });

@@ -40,9 +40,17 @@ channels:
         systems: ["x86_64-linux", "aarch64-darwin"],
         deploy: { parallel: 4 },
         channels: {
-          edge: { nixpkgs: { nixos: "github:NixOS/nixpkgs/master", darwin: "github:NixOS/nixpkgs/master" } },
+          edge: {
+            nixpkgs: {
+              nixos: "github:NixOS/nixpkgs/master",
+              darwin: "github:NixOS/nixpkgs/master",
+            },
+          },
           lts: {
-            nixpkgs: { nixos: "github:NixOS/nixpkgs/nixos-25.05", darwin: "github:NixOS/nixpkgs/nixpkgs-25.05-darwin" },
+            nixpkgs: {
+              nixos: "github:NixOS/nixpkgs/nixos-25.05",
+              darwin: "github:NixOS/nixpkgs/nixpkgs-25.05-darwin",
+            },
             "home-manager": "github:nix-community/home-manager/release-25.05",
             "nix-darwin": "github:nix-darwin/nix-darwin/nix-darwin-25.05",
             "sops-nix": "github:Mic92/sops-nix",
@@ -79,12 +87,18 @@ channels:
     expect(errorsOf("channels:\n  edge:\n    home-manger: github:x/y\n")).toEqual([
       'nixverse.yaml:3:5: error: channels.edge: unknown input "home-manger" (did you mean "home-manager"?) (known: nixpkgs, home-manager, nix-darwin, sops-nix, disko)',
     ]);
-    expect(errorsOf("channels:\n  my_channel: github:x/y\n")[0]).toMatch(/^nixverse\.yaml:2:3: error: channels: "my_channel" cannot be a channel name/);
+    expect(errorsOf("channels:\n  my_channel: github:x/y\n")[0]).toMatch(
+      /^nixverse\.yaml:2:3: error: channels: "my_channel" cannot be a channel name/,
+    );
     expect(errorsOf("systems: [x86_64-linux, linux]\n")).toEqual([
       'nixverse.yaml:1:25: error: systems: "linux" is not a system such as x86_64-linux',
     ]);
-    expect(errorsOf("- a\n")[0]).toMatch(/^nixverse\.yaml:1:1: error: nixverse\.yaml must be a mapping/);
-    expect(errorsOf("stable: 26.05\nstable: 26.11\n")[0]).toMatch(/^nixverse\.yaml:2:1: error: invalid YAML: Map keys must be unique/);
+    expect(errorsOf("- a\n")[0]).toMatch(
+      /^nixverse\.yaml:1:1: error: nixverse\.yaml must be a mapping/,
+    );
+    expect(errorsOf("stable: 26.05\nstable: 26.11\n")[0]).toMatch(
+      /^nixverse\.yaml:2:1: error: invalid YAML: Map keys must be unique/,
+    );
   });
 
   it("stops gen with the location and writes nothing", async () => {
@@ -96,13 +110,16 @@ channels:
     const before = snapshot(dir);
     const r = await runCli(["gen"], dir);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("nixverse.yaml:3:13: error: deploy.parallel must be a positive integer");
+    expect(r.stderr).toContain(
+      "nixverse.yaml:3:13: error: deploy.parallel must be a positive integer",
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 
   it("decides the URLs of the inputs gen adds, as Nix reads the generated flake", async () => {
     const dir = makeTree({
-      "nixverse.yaml": "description: edge fleet\nstable: 25.11\nchannels:\n  edge: github:NixOS/nixpkgs/master\n",
+      "nixverse.yaml":
+        "description: edge fleet\nstable: 25.11\nchannels:\n  edge: github:NixOS/nixpkgs/master\n",
       "nodes/a/node.nix": '{ os = "nixos"; channel = "edge"; }\n',
       "nodes/b/node.nix": '{ os = "nixos"; channel = "stable"; }\n',
       "nodes/a/configuration.nix": "{ }\n",
@@ -111,7 +128,13 @@ channels:
     expect((await runCli(["gen"], dir)).code).toBe(0);
     const r = await execa(
       "nix-instantiate",
-      ["--eval", "--strict", "--json", "-E", `let f = import ${path.join(dir, "flake.nix")}; in { d = f.description; i = builtins.mapAttrs (_: i: i.url) f.inputs; }`],
+      [
+        "--eval",
+        "--strict",
+        "--json",
+        "-E",
+        `let f = import ${path.join(dir, "flake.nix")}; in { d = f.description; i = builtins.mapAttrs (_: i: i.url) f.inputs; }`,
+      ],
       { env: nixEnv() },
     );
     const v = JSON.parse(r.stdout) as { d: string; i: Record<string, string> };

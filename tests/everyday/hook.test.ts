@@ -8,7 +8,8 @@ import { tempDir } from "../support/nix.js";
 
 // The hook runs the package's bin, which runs dist/ (`npm run build`, as `npm test` does first).
 const built = existsSync(path.join(repoRoot, "dist/cli/main.js"));
-if (!built) console.log("SKIPPED: dist/ missing: run `npm run build` (the hook runs bin/nixverse-gen.js)");
+if (!built)
+  console.log("SKIPPED: dist/ missing: run `npm run build` (the hook runs bin/nixverse-gen.js)");
 
 const gitEnv = {
   GIT_AUTHOR_NAME: "t",
@@ -21,7 +22,8 @@ const gitEnv = {
   FLAKE: "",
 };
 
-const git = (cwd: string, args: string[]) => execa("git", args, { cwd, env: gitEnv, reject: false });
+const git = (cwd: string, args: string[]) =>
+  execa("git", args, { cwd, env: gitEnv, reject: false });
 
 /** A git repository holding a generated starter fleet, committed. */
 async function repo(): Promise<string> {
@@ -47,12 +49,17 @@ describe.skipIf(!built)("hook install", () => {
     expect(statSync(hookFile(dir)).mode & 0o111).not.toBe(0);
 
     // A new node, committed without running the generator: the hook must add it to the flake.
-    writeFileSync(path.join(dir, "nodes/my-node/node.nix"), '{ os = "nixos"; channel = "stable"; }\n');
+    writeFileSync(
+      path.join(dir, "nodes/my-node/node.nix"),
+      '{ os = "nixos"; channel = "stable"; }\n',
+    );
     await git(dir, ["add", "nodes"]);
     const c = await git(dir, ["commit", "-q", "-m", "stable"]);
     expect(c.stderr).not.toContain("error");
     expect(c.exitCode).toBe(0);
-    const files = (await git(dir, ["show", "--name-only", "--format=", "HEAD"])).stdout.split("\n").sort();
+    const files = (await git(dir, ["show", "--name-only", "--format=", "HEAD"])).stdout
+      .split("\n")
+      .sort();
     expect(files).toContain("flake.nix");
     expect(files).toContain("nixverse/fleet.nix");
     expect(files).toContain("nodes/my-node/node.nix");
@@ -64,7 +71,10 @@ describe.skipIf(!built)("hook install", () => {
     const dir = await repo();
     await runCli(["hook", "install"], dir);
     const before = await head(dir);
-    writeFileSync(path.join(dir, "nodes/my-node/node.nix"), '{\n  os = "nixos"\n  channel = "unstable";\n}\n');
+    writeFileSync(
+      path.join(dir, "nodes/my-node/node.nix"),
+      '{\n  os = "nixos"\n  channel = "unstable";\n}\n',
+    );
     await git(dir, ["add", "nodes"]);
     const c = await git(dir, ["commit", "-q", "-m", "broken"]);
     expect(c.exitCode).not.toBe(0);
@@ -76,7 +86,8 @@ describe.skipIf(!built)("hook install", () => {
 
   it("chains an existing hook (run first, can block), is idempotent, and uninstall restores it", async () => {
     const dir = await repo();
-    const mine = '#!/bin/sh\necho "$0" >> "$(git rev-parse --git-dir)/mine.log"\n[ ! -e "$(git rev-parse --show-toplevel)/BLOCK" ]\n';
+    const mine =
+      '#!/bin/sh\necho "$0" >> "$(git rev-parse --git-dir)/mine.log"\n[ ! -e "$(git rev-parse --show-toplevel)/BLOCK" ]\n';
     writeFileSync(hookFile(dir), mine);
     chmodSync(hookFile(dir), 0o755);
 
@@ -87,12 +98,16 @@ describe.skipIf(!built)("hook install", () => {
     const again = await runCli(["hook", "install"], dir);
     expect(again.stdout).toContain("already installed");
     expect(readFileSync(hookFile(dir), "utf8")).toBe(installed);
-    expect(readFileSync(path.join(dir, ".git/hooks/pre-commit.nixverse-chained"), "utf8")).toBe(mine);
+    expect(readFileSync(path.join(dir, ".git/hooks/pre-commit.nixverse-chained"), "utf8")).toBe(
+      mine,
+    );
 
     writeFileSync(path.join(dir, "notes.txt"), "x\n");
     await git(dir, ["add", "notes.txt"]);
     expect((await git(dir, ["commit", "-q", "-m", "notes"])).exitCode).toBe(0);
-    expect(readFileSync(path.join(dir, ".git/mine.log"), "utf8")).toContain("pre-commit.nixverse-chained");
+    expect(readFileSync(path.join(dir, ".git/mine.log"), "utf8")).toContain(
+      "pre-commit.nixverse-chained",
+    );
 
     // The chained hook still has its say.
     writeFileSync(path.join(dir, "BLOCK"), "");
@@ -115,15 +130,53 @@ describe.skipIf(!built)("hook install", () => {
     expect((await runCli(["init", dir], top)).code).toBe(0);
     expect((await runCli(["hook", "install", "--flake", dir], top)).code).toBe(0);
     expect(existsSync(path.join(top, ".githooks/pre-commit"))).toBe(true);
-    writeFileSync(path.join(dir, "nodes/my-node/node.nix"), '{ os = "nixos"; channel = "stable"; }\n');
+    writeFileSync(
+      path.join(dir, "nodes/my-node/node.nix"),
+      '{ os = "nixos"; channel = "stable"; }\n',
+    );
     await git(top, ["add", "-A"]);
     expect((await git(top, ["commit", "-q", "-m", "x"])).exitCode).toBe(0);
-    expect((await git(top, ["show", "HEAD:infra/fleet/flake.nix"])).stdout).toContain("nixpkgs-stable-nixos");
+    expect((await git(top, ["show", "HEAD:infra/fleet/flake.nix"])).stdout).toContain(
+      "nixpkgs-stable-nixos",
+    );
   });
 
   it("says what to do outside git", async () => {
     const r = await runCli(["hook", "install"], tempDir());
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("is not inside a git work tree (run `git init` first)");
+  });
+});
+
+describe(".pre-commit-hooks.yaml (for the pre-commit framework)", () => {
+  it("declares hooks whose entries are this package's bin with arguments the CLI accepts", async () => {
+    const { parse } = await import("yaml");
+    const hooks = parse(readFileSync(path.join(repoRoot, ".pre-commit-hooks.yaml"), "utf8")) as {
+      id: string;
+      entry: string;
+      language: string;
+      pass_filenames: boolean;
+    }[];
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
+      bin: Record<string, string>;
+    };
+    expect(hooks.map((h) => h.id)).toEqual(["nixverse-gen", "nixverse-gen-check"]);
+    const dir = await repo();
+    for (const h of hooks) {
+      expect(h.language).toBe("node");
+      expect(h.pass_filenames).toBe(false);
+      const [cmd, ...args] = h.entry.split(" ");
+      expect(Object.keys(pkg.bin)).toContain(cmd);
+      const r = await runCli(args, dir);
+      expect(r.code, `${h.entry}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toBe(""); // quiet: the framework shows output only on failure
+    }
+    // And the check hook fails on a stale flake, as pre-commit needs.
+    writeFileSync(
+      path.join(dir, "nodes/my-node/node.nix"),
+      '{ os = "nixos"; channel = "stable"; }\n',
+    );
+    const check = hooks.find((h) => h.id === "nixverse-gen-check")!;
+    expect((await runCli(check.entry.split(" ").slice(1), dir)).code).toBe(1);
   });
 });

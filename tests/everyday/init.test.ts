@@ -7,20 +7,38 @@ import { describe, expect, it } from "vitest";
 import { makeTree, runCli, snapshot } from "../support/cli.js";
 import { flakeInputNames, overrideArgs, writeFixtureInputs } from "../support/flake-fixtures.js";
 import { nixEnv, nixEvalJson, tempDir } from "../support/nix.js";
-import { flakeValue, inputsDir, overridesFor, run, standins, tierBMissing } from "../runtime/support/nix.js";
+import {
+  flakeValue,
+  inputsDir,
+  overridesFor,
+  run,
+  standins,
+  tierBMissing,
+} from "../runtime/support/nix.js";
 
 const fx = writeFixtureInputs();
 
 async function listed(dir: string, attr: string): Promise<string[]> {
   const names = await flakeInputNames(dir);
-  return (await nixEvalJson([`path:${dir}#${attr}`, "--apply", "builtins.attrNames", ...overrideArgs(names, fx)])) as string[];
+  return (await nixEvalJson([
+    `path:${dir}#${attr}`,
+    "--apply",
+    "builtins.attrNames",
+    ...overrideArgs(names, fx),
+  ])) as string[];
 }
 
 /** Evaluates `f` applied to nixverse/fleet.nix with Nix: what the runtime will import. */
 async function fleetData(dir: string, f: string): Promise<unknown> {
   const r = await execa(
     "nix-instantiate",
-    ["--eval", "--strict", "--json", "-E", `(${f}) (import ${path.join(dir, "nixverse/fleet.nix")})`],
+    [
+      "--eval",
+      "--strict",
+      "--json",
+      "-E",
+      `(${f}) (import ${path.join(dir, "nixverse/fleet.nix")})`,
+    ],
     { env: nixEnv() },
   );
   return JSON.parse(r.stdout);
@@ -32,7 +50,13 @@ describe("init in an empty directory", () => {
     const r = await runCli(["init", dir], "/");
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    for (const f of ["nodes/my-node/node.nix", "nodes/my-node/configuration.nix", "README.md", "flake.nix", "nixverse/fleet.nix"]) {
+    for (const f of [
+      "nodes/my-node/node.nix",
+      "nodes/my-node/configuration.nix",
+      "README.md",
+      "flake.nix",
+      "nixverse/fleet.nix",
+    ]) {
       expect(existsSync(path.join(dir, f)), f).toBe(true);
     }
     expect(readFileSync(path.join(dir, ".gitignore"), "utf8").split("\n")).toContain("/build");
@@ -57,7 +81,9 @@ describe("init in an empty directory", () => {
   it("keeps an existing .gitignore and README, adding only /build", async () => {
     const dir = makeTree({ ".gitignore": "result\n", "README.md": "# mine\n" });
     expect((await runCli(["init"], dir)).code).toBe(0);
-    expect(readFileSync(path.join(dir, ".gitignore"), "utf8")).toMatch(/^result\n(.*\n)*\/build\n$/);
+    expect(readFileSync(path.join(dir, ".gitignore"), "utf8")).toMatch(
+      /^result\n(.*\n)*\/build\n$/,
+    );
     expect(readFileSync(path.join(dir, "README.md"), "utf8")).toBe("# mine\n");
   });
 
@@ -66,7 +92,9 @@ describe("init in an empty directory", () => {
     const before = snapshot(dir);
     const r = await runCli(["init"], dir);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^flake\.nix:1:1: error: flake\.nix exists and does not call nixverse\.lib\.load/);
+    expect(r.stderr).toMatch(
+      /^flake\.nix:1:1: error: flake\.nix exists and does not call nixverse\.lib\.load/,
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -120,7 +148,8 @@ const NIXVERSE_TREE = {
   ".gitignore": "/build\n",
   "nodes/hgl/node.nix": '{ os = "nixos"; channel = "unstable"; }\n',
   "nodes/hgl/configuration.nix": '{ nixpkgs.hostPlatform = "x86_64-linux"; }\n',
-  "nodes/hgl/users/alice/home.nix": "{ osConfig, ... }: { home.stateVersion = osConfig.system.stateVersion; }\n",
+  "nodes/hgl/users/alice/home.nix":
+    "{ osConfig, ... }: { home.stateVersion = osConfig.system.stateVersion; }\n",
   "nodes/cluster/group.nix": `{
   common = { lib, ... }: {
     os = lib.mkDefault "nixos";
@@ -131,10 +160,13 @@ const NIXVERSE_TREE = {
   mac = { os = "darwin"; channel = "unstable"; };
 }
 `,
-  "nodes/cluster/common/configuration.nix": "{ lib, ... }: { nixpkgs.hostPlatform = lib.mkDefault \"x86_64-linux\"; }\n",
+  "nodes/cluster/common/configuration.nix":
+    '{ lib, ... }: { nixpkgs.hostPlatform = lib.mkDefault "x86_64-linux"; }\n',
   "nodes/cluster/mac/configuration.nix": '{ nixpkgs.hostPlatform = "aarch64-darwin"; }\n',
-  "nodes/cluster/server1/secrets/default.yaml": "pppoePassword: ENC[AES256_GCM,data:AAAA,iv:AAAA,tag:AAAA,type:str]\nsops: {}\n",
-  "nodes/cluster/server1/fs/etc/ssh/ssh_host_ed25519_key.pub": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake server1\n",
+  "nodes/cluster/server1/secrets/default.yaml":
+    "pppoePassword: ENC[AES256_GCM,data:AAAA,iv:AAAA,tag:AAAA,type:str]\nsops: {}\n",
+  "nodes/cluster/server1/fs/etc/ssh/ssh_host_ed25519_key.pub":
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake server1\n",
 };
 
 describe("init adopting a Nixverse repository", () => {
@@ -154,14 +186,27 @@ describe("init adopting a Nixverse repository", () => {
     expect(readFileSync(path.join(dir, "flake.nix.bak"), "utf8")).toBe(NIXVERSE_FLAKE);
     const inputsNix = readFileSync(path.join(dir, "inputs.nix"), "utf8");
     const flake = readFileSync(path.join(dir, "flake.nix"), "utf8");
-    for (const c of ["# Every node on unstable uses this one.", "# server1", "# one nixpkgs only", "/* macOS */"]) {
+    for (const c of [
+      "# Every node on unstable uses this one.",
+      "# server1",
+      "# one nixpkgs only",
+      "/* macOS */",
+    ]) {
       expect(inputsNix).toContain(c);
       expect(flake).toContain(c); // spliced verbatim into the generated flake
     }
-    expect(readFileSync(path.join(dir, "nixverse.yaml"), "utf8")).toContain("description: hgl's machines");
+    expect(readFileSync(path.join(dir, "nixverse.yaml"), "utf8")).toContain(
+      "description: hgl's machines",
+    );
 
     // Every input but nixverse survives, as Nix reads the generated flake.
-    const before = ["home-manager-unstable", "nix-darwin-unstable", "nixpkgs-stable-nixos", "nixpkgs-unstable", "sops-nix-stable"];
+    const before = [
+      "home-manager-unstable",
+      "nix-darwin-unstable",
+      "nixpkgs-stable-nixos",
+      "nixpkgs-unstable",
+      "sops-nix-stable",
+    ];
     expect(await flakeInputNames(dir)).toEqual(before);
 
     // The same nodes Nixverse defines: three NixOS machines and one Mac.
@@ -172,12 +217,22 @@ describe("init adopting a Nixverse repository", () => {
     const data = (await fleetData(
       dir,
       // toString: paths as strings, not copied to the store by --json.
-      "d: { home = builtins.mapAttrs (_: map toString) d.nodes.hgl.home; secrets = toString d.nodes.server1.secrets; key = toString d.nodes.server1.hostKeyPub; others = map (n: d.nodes.${n}.secrets) [ \"hgl\" \"server2\" \"mac\" ]; groups = d.groups.cluster.nodes; }",
-    )) as { home: Record<string, string[]>; secrets: string; key: string; others: unknown[]; groups: string[] };
+      'd: { home = builtins.mapAttrs (_: map toString) d.nodes.hgl.home; secrets = toString d.nodes.server1.secrets; key = toString d.nodes.server1.hostKeyPub; others = map (n: d.nodes.${n}.secrets) [ "hgl" "server2" "mac" ]; groups = d.groups.cluster.nodes; }',
+    )) as {
+      home: Record<string, string[]>;
+      secrets: string;
+      key: string;
+      others: unknown[];
+      groups: string[];
+    };
     expect(Object.keys(data.home)).toEqual(["alice"]);
-    expect(data.home.alice!.map((p) => path.relative(dir, p))).toEqual(["nodes/hgl/users/alice/home.nix"]);
+    expect(data.home.alice!.map((p) => path.relative(dir, p))).toEqual([
+      "nodes/hgl/users/alice/home.nix",
+    ]);
     expect(path.relative(dir, data.secrets)).toBe("nodes/cluster/server1/secrets/default.yaml");
-    expect(path.relative(dir, data.key)).toBe("nodes/cluster/server1/fs/etc/ssh/ssh_host_ed25519_key.pub");
+    expect(path.relative(dir, data.key)).toBe(
+      "nodes/cluster/server1/fs/etc/ssh/ssh_host_ed25519_key.pub",
+    );
     expect(data.others).toEqual([null, null, null]);
     expect(data.groups).toEqual(["mac", "server1", "server2"]);
 
@@ -186,7 +241,10 @@ describe("init adopting a Nixverse repository", () => {
   });
 
   it("changes nothing when the adopted tree does not generate", async () => {
-    const dir = makeTree({ ...NIXVERSE_TREE, "nodes/hgl/node.nix": '{ os = "nixos"; channel = "unstable" }\n' });
+    const dir = makeTree({
+      ...NIXVERSE_TREE,
+      "nodes/hgl/node.nix": '{ os = "nixos"; channel = "unstable" }\n',
+    });
     const before = snapshot(dir);
     const r = await runCli(["init"], dir);
     expect(r.code).toBe(1);
@@ -205,7 +263,6 @@ describe("init adopting a Nixverse repository", () => {
   });
 });
 
-
 // Tier B: the original Nixverse (b1b80d5) evaluates the repository before adoption, nixverse-gen's
 // flake after; both through the real module system (stand-in nixpkgs, real home-manager and
 // sops-nix), and the machines must come out the same.
@@ -215,17 +272,31 @@ if (tierB) console.log(`SKIPPED: adoption compared with the original Nixverse (t
 describe.skipIf(tierB !== null)("adoption compared with the original Nixverse", () => {
   // b1b80d5 evaluates user outputs through flake-parts, which needs `systems`: real Nixverse
   // repositories carry an outputs.nix like this one (nixverse-gen then adds a flake-parts input).
-  const tree = { ...NIXVERSE_TREE, "outputs.nix": '{ systems = [ "x86_64-linux" "aarch64-darwin" ]; }\n' };
+  const tree = {
+    ...NIXVERSE_TREE,
+    "outputs.nix": '{ systems = [ "x86_64-linux" "aarch64-darwin" ]; }\n',
+  };
 
   const summary =
     'cs: builtins.mapAttrs (n: c: { host = c.config.networking.hostName; platform = c.config.nixpkgs.hostPlatform.system; users = builtins.attrNames (c.config.home-manager.users or { }); secrets = let f = c.config.sops.defaultSopsFile or null; in if f == null then null else builtins.baseNameOf (builtins.dirOf (toString f)) + "/" + builtins.baseNameOf (toString f); }) cs';
 
   async function withNixverse(dir: string, attr: string, apply: string): Promise<unknown> {
     const s = standins();
-    const own = ["nixpkgs-unstable", "nixpkgs-stable-nixos", "home-manager-unstable", "sops-nix-stable", "nix-darwin-unstable"];
+    const own = [
+      "nixpkgs-unstable",
+      "nixpkgs-stable-nixos",
+      "home-manager-unstable",
+      "sops-nix-stable",
+      "nix-darwin-unstable",
+    ];
     const nv = (name: string, p: string) => ["--override-input", name, `path:${p}`];
     const args = [
-      "eval", "--json", "--no-write-lock-file", `path:${dir}#${attr}`, "--apply", apply,
+      "eval",
+      "--json",
+      "--no-write-lock-file",
+      `path:${dir}#${attr}`,
+      "--apply",
+      apply,
       ...overridesFor(own),
       ...nv("nixverse", path.join(inputsDir!, "nixverse")),
       ...nv("nixverse/nixpkgs", path.join(s, "nixpkgs")),
@@ -235,7 +306,10 @@ describe.skipIf(tierB !== null)("adoption compared with the original Nixverse", 
       ...nv("nixverse/nix-darwin", path.join(s, "nix-darwin")),
     ];
     const r = await run("nix", args);
-    if (r.code !== 0) throw new Error(`Nixverse could not evaluate ${attr}:\n${r.stderr.slice(r.stderr.indexOf("error:"))}`);
+    if (r.code !== 0)
+      throw new Error(
+        `Nixverse could not evaluate ${attr}:\n${r.stderr.slice(r.stderr.indexOf("error:"))}`,
+      );
     return JSON.parse(r.stdout);
   }
 
@@ -255,6 +329,35 @@ describe.skipIf(tierB !== null)("adoption compared with the original Nixverse", 
       darwin: await flakeValue(dir, "darwinConfigurations", "builtins.attrNames"),
     };
     expect(ours).toEqual(theirs);
-    expect((theirs.nixos as Record<string, { secrets: string | null }>).server1!.secrets).toBe("secrets/default.yaml");
+    expect((theirs.nixos as Record<string, { secrets: string | null }>).server1!.secrets).toBe(
+      "secrets/default.yaml",
+    );
+  });
+});
+
+describe("init inside a git repository", () => {
+  it("makes the new files visible to a git flake (git add -N), so `.#my-node` evaluates", async () => {
+    const dir = tempDir();
+    await execa("git", ["init", "-q"], { cwd: dir });
+    expect((await runCli(["init"], dir)).code).toBe(0);
+    const names = await flakeInputNames(dir);
+    // git+file: is what `nixos-rebuild --flake .#my-node` uses in a repository: only files git knows.
+    const listedGit = (await nixEvalJson([
+      `git+file:${dir}#nixosConfigurations`,
+      "--apply",
+      "builtins.attrNames",
+      ...overrideArgs(names, fx),
+    ])) as string[];
+    expect(listedGit).toEqual(["my-node"]);
+    const tracked = (await execa("git", ["ls-files"], { cwd: dir })).stdout.split("\n");
+    for (const f of [
+      "nodes/my-node/node.nix",
+      "nodes/my-node/configuration.nix",
+      "flake.nix",
+      "nixverse/fleet.nix",
+      ".gitignore",
+    ]) {
+      expect(tracked).toContain(f);
+    }
   });
 });

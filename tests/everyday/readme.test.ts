@@ -22,7 +22,8 @@ interface Block {
 function blocks(text: string): Block[] {
   const out: Block[] = [];
   const re = /^```(\w*)[^\n]*\n([\s\S]*?)^```[ \t]*$/gm;
-  for (let m = re.exec(text); m; m = re.exec(text)) out.push({ lang: m[1] ?? "", body: m[2] ?? "" });
+  for (let m = re.exec(text); m; m = re.exec(text))
+    out.push({ lang: m[1] ?? "", body: m[2] ?? "" });
   return out;
 }
 
@@ -69,7 +70,12 @@ describe("README walk-through", () => {
     let editorContent: string | null = null;
     const log: string[] = [];
     const checkedOnMachine: string[] = [];
-    const env = { HOME: home, SOPS_AGE_KEY: undefined, SOPS_AGE_KEY_FILE: undefined, XDG_CONFIG_HOME: undefined };
+    const env = {
+      HOME: home,
+      SOPS_AGE_KEY: undefined,
+      SOPS_AGE_KEY_FILE: undefined,
+      XDG_CONFIG_HOME: undefined,
+    };
     let lastGen: CliRun | null = null;
 
     const cli = async (args: string[]) => {
@@ -78,20 +84,32 @@ describe("README walk-through", () => {
       if (args[0] === "secrets") {
         // Offline: every input of the flake replaced by a fixture (the real command fetches them).
         extra = overrideArgs(await flakeInputNames(cwd), fx);
-        if (editorContent === null) throw new Error("no `# secrets edit` block follows `secrets edit`");
+        if (editorContent === null)
+          throw new Error("no `# secrets edit` block follows `secrets edit`");
         const script = path.join(home, "editor.sh");
         writeFileSync(path.join(home, "edit.content"), editorContent);
         writeFileSync(script, `#!/bin/sh\ncat '${path.join(home, "edit.content")}' > "$1"\n`);
         chmodSync(script, 0o755);
-        runEnv = { ...env, EDITOR: script, SOPS_EDITOR: undefined, NIX_CONFIG: nixEnv().NIX_CONFIG };
+        runEnv = {
+          ...env,
+          EDITOR: script,
+          SOPS_EDITOR: undefined,
+          NIX_CONFIG: nixEnv().NIX_CONFIG,
+        };
       }
       const r = await runCli([...args, ...extra], cwd, runEnv);
-      if (r.code !== 0) throw new Error(`npx nixverse-gen ${args.join(" ")} failed:\n${r.stdout}${r.stderr}`);
+      if (r.code !== 0)
+        throw new Error(`npx nixverse-gen ${args.join(" ")} failed:\n${r.stdout}${r.stderr}`);
       return r;
     };
 
     const listed = async (attr: string) =>
-      (await nixEvalJson([`path:${cwd}#${attr}`, "--apply", "builtins.attrNames", ...overrideArgs(await flakeInputNames(cwd), fx)])) as string[];
+      (await nixEvalJson([
+        `path:${cwd}#${attr}`,
+        "--apply",
+        "builtins.attrNames",
+        ...overrideArgs(await flakeInputNames(cwd), fx),
+      ])) as string[];
 
     const shell = async (line: string) => {
       const npx = /^npx nixverse-gen(?: (.*))?$/.exec(line);
@@ -106,20 +124,32 @@ describe("README walk-through", () => {
       } else if (cd) {
         cwd = path.resolve(cwd, cd[1]!);
       } else if (/^(mkdir -p|age-keygen|rm -r) /.test(line)) {
-        const r = await execa("sh", ["-c", line], { cwd, env: { ...process.env, ...env, HOME: home }, reject: false });
+        const r = await execa("sh", ["-c", line], {
+          cwd,
+          env: { ...process.env, ...env, HOME: home },
+          reject: false,
+        });
         if (r.exitCode !== 0) throw new Error(`${line} failed: ${r.stderr}`);
-        if (line.startsWith("age-keygen")) log.push(`age:${/age1[0-9a-z]+/.exec(r.stderr + r.stdout)?.[0]}`);
+        if (line.startsWith("age-keygen"))
+          log.push(`age:${/age1[0-9a-z]+/.exec(r.stderr + r.stdout)?.[0]}`);
       } else if (rebuild) {
         // On a machine this builds the configuration; here: it is a NixOS configuration of the flake.
         expect(await listed("nixosConfigurations")).toContain(rebuild[1]);
         checkedOnMachine.push(rebuild[1]!);
       } else if (nodeCmd) {
         // The names must be nodes or groups of the fleet; tier B evaluates the runner's plan below.
-        const data = (await nixEvalJson(["--file", path.join(cwd, "nixverse/fleet.nix"), "--apply", "d: builtins.attrNames d.nodes ++ builtins.attrNames d.groups"])) as string[];
+        const data = (await nixEvalJson([
+          "--file",
+          path.join(cwd, "nixverse/fleet.nix"),
+          "--apply",
+          "d: builtins.attrNames d.nodes ++ builtins.attrNames d.groups",
+        ])) as string[];
         for (const n of nodeCmd[2]!.split(" ")) expect(data).toContain(n);
         checkedOnMachine.push(line);
       } else {
-        throw new Error(`the README walk-through runs \`${line}\`, which this test does not know how to check`);
+        throw new Error(
+          `the README walk-through runs \`${line}\`, which this test does not know how to check`,
+        );
       }
     };
 
@@ -140,16 +170,23 @@ describe("README walk-through", () => {
           const line = raw.replace(/\s+#.*$/, "").trim();
           if (!line) continue;
           if (line === "npx nixverse-gen secrets edit") {
-            editorContent = walk.slice(i + 1).find((x) => x.lang === "nix" && x.body.startsWith("# secrets edit"))?.body ?? null;
+            editorContent =
+              walk.slice(i + 1).find((x) => x.lang === "nix" && x.body.startsWith("# secrets edit"))
+                ?.body ?? null;
           }
           await shell(line);
         }
       } else if (b.lang === "mermaid") {
-        expect(log.at(-1), "the Mermaid picture is what show --mermaid printed just before").toBe(b.body);
+        expect(log.at(-1), "the Mermaid picture is what show --mermaid printed just before").toBe(
+          b.body,
+        );
       } else if (b.lang === "" && b.body.startsWith("my-fleet/")) {
-        for (const f of treeFiles(b.body)) expect(existsSync(path.join(work, "my-fleet", f)), f).toBe(true);
+        for (const f of treeFiles(b.body))
+          expect(existsSync(path.join(work, "my-fleet", f)), f).toBe(true);
       } else {
-        throw new Error(`README walk-through block ${i} (${b.lang || "plain"}) is not checked by this test:\n${b.body}`);
+        throw new Error(
+          `README walk-through block ${i} (${b.lang || "plain"}) is not checked by this test:\n${b.body}`,
+        );
       }
     }
 
@@ -158,29 +195,54 @@ describe("README walk-through", () => {
     const gen = lastGen as CliRun | null;
     expect(gen).not.toBeNull();
     const inputs = await flakeInputNames(cwd);
-    for (const i of ["nixpkgs-unstable", "sops-nix-unstable", "home-manager-unstable", "disko-unstable"]) expect(inputs).toContain(i);
-    expect(await listed("nixosConfigurations")).toEqual(["router1", "router2", "server1", "server2"]);
+    for (const i of [
+      "nixpkgs-unstable",
+      "sops-nix-unstable",
+      "home-manager-unstable",
+      "disko-unstable",
+    ])
+      expect(inputs).toContain(i);
+    expect(await listed("nixosConfigurations")).toEqual([
+      "router1",
+      "router2",
+      "server1",
+      "server2",
+    ]);
     for (const n of ["router1", "router2"]) {
       expect(existsSync(path.join(cwd, `nodes/routers/${n}/secrets.yaml`)), n).toBe(true);
-      expect(existsSync(path.join(cwd, `nodes/routers/${n}/fs/etc/ssh/ssh_host_ed25519_key.pub`)), n).toBe(true);
+      expect(
+        existsSync(path.join(cwd, `nodes/routers/${n}/fs/etc/ssh/ssh_host_ed25519_key.pub`)),
+        n,
+      ).toBe(true);
     }
     expect(existsSync(path.join(cwd, "nodes/servers/server1/secrets.yaml"))).toBe(false);
     expect(existsSync(path.join(cwd, "secrets.yaml"))).toBe(true);
     expect(readFileSync(path.join(cwd, "secrets.yaml"), "utf8")).not.toContain("mypassword");
 
     // The picture of the README's "fleet picture" section: the same fleet, now with secrets.
-    const picture = blocks(section("## The fleet picture", "## nixverse.yaml")).find((b) => b.lang === "mermaid");
+    const picture = blocks(section("## The fleet picture", "## nixverse.yaml")).find(
+      (b) => b.lang === "mermaid",
+    );
     expect(picture?.body).toBe((await cli(["show", "--mermaid"])).stdout);
 
     if (tierB) return;
     // Tier B: the real module system (stand-in nixpkgs, real home-manager, sops-nix, disko).
-    const cfg = async (node: string, apply: string) => flakeValue(cwd, `nixosConfigurations.${node}.config`, apply);
+    const cfg = async (node: string, apply: string) =>
+      flakeValue(cwd, `nixosConfigurations.${node}.config`, apply);
     expect(await cfg("server1", "c: c.networking.hostName")).toBe("server1");
-    expect(await cfg("server1", "c: [ c.services.openssh.enable c.boot.loader.grub.enable ]")).toEqual([true, true]);
     expect(
-      await cfg("server2", 'c: let u = c.home-manager.users.root; in [ u.programs.fish.enable u.programs.helix.enable u.home.stateVersion ]'),
+      await cfg("server1", "c: [ c.services.openssh.enable c.boot.loader.grub.enable ]"),
+    ).toEqual([true, true]);
+    expect(
+      await cfg(
+        "server2",
+        "c: let u = c.home-manager.users.root; in [ u.programs.fish.enable u.programs.helix.enable u.home.stateVersion ]",
+      ),
     ).toEqual([true, true, "24.05"]);
-    const r1 = (await cfg("router1", 'c: [ (toString c.sops.defaultSopsFile) c.environment.etc."ppp/pap-secrets".text ]')) as string[];
+    const r1 = (await cfg(
+      "router1",
+      'c: [ (toString c.sops.defaultSopsFile) c.environment.etc."ppp/pap-secrets".text ]',
+    )) as string[];
     expect(r1[0]).toMatch(/nodes\/routers\/router1\/secrets\.yaml$/);
     expect(r1[1]).toBe("pppoe-username * @/run/secrets/pppoePassword *");
     expect(await cfg("router2", "c: c.disko.devices.disk.main.device")).toBe("/dev/sda");
@@ -207,29 +269,56 @@ describe("README snippets outside the walk-through", () => {
     for (const key of ["description", "stable", "systems", "deploy.parallel", "channels.<name>"]) {
       expect(table).toContain(`| \`${key}\` |`);
     }
-    for (const key of ["description:", "stable:", "systems:", "deploy:", "parallel:", "channels:", "nixpkgs:", "nixos:", "darwin:", "home-manager:", "nix-darwin:", "sops-nix:", "disko:"]) {
+    for (const key of [
+      "description:",
+      "stable:",
+      "systems:",
+      "deploy:",
+      "parallel:",
+      "channels:",
+      "nixpkgs:",
+      "nixos:",
+      "darwin:",
+      "home-manager:",
+      "nix-darwin:",
+      "sops-nix:",
+      "disko:",
+    ]) {
       expect(yaml.body).toContain(key);
     }
   });
 
   it("the hook section's error is what a broken node.nix gives", async () => {
-    const shown = blocks(section("## Pre-commit hook", "## The fleet picture")).find((b) => b.lang === "")!.body.split("\n")[0]!;
+    const shown = blocks(section("## Pre-commit hook", "## The fleet picture"))
+      .find((b) => b.lang === "")!
+      .body.split("\n")[0]!;
     const dir = tempDir();
     mkdirSync(path.join(dir, "nodes/server1"), { recursive: true });
-    writeFileSync(path.join(dir, "nodes/server1/node.nix"), '{\n  os = "nixos"\n  channel = "unstable";\n}\n');
+    writeFileSync(
+      path.join(dir, "nodes/server1/node.nix"),
+      '{\n  os = "nixos"\n  channel = "unstable";\n}\n',
+    );
     writeFileSync(path.join(dir, "nodes/server1/configuration.nix"), "{ }\n");
     const r = await runCli(["gen"], dir);
     expect(r.stderr.split("\n")[0]).toBe(shown);
   });
 
   it("the commands the README names exist, with the options it shows", async () => {
-    for (const args of [["init", "--help"], ["hook", "install", "--help"], ["hook", "uninstall", "--help"], ["show", "--help"]]) {
+    for (const args of [
+      ["init", "--help"],
+      ["hook", "install", "--help"],
+      ["hook", "uninstall", "--help"],
+      ["show", "--help"],
+    ]) {
       expect((await runCli(args, repoRoot)).code).toBe(0);
     }
     const show = (await runCli(["show", "--help"], repoRoot)).stdout;
     for (const o of ["--json", "--mermaid", "--dot"]) expect(show).toContain(o);
     const hooks = readFileSync(path.join(repoRoot, ".pre-commit-hooks.yaml"), "utf8");
-    const config = blocks(section("## Pre-commit hook", "## The fleet picture")).find((b) => b.lang === "yaml")!.body;
-    for (const id of [...config.matchAll(/id: (\S+)/g)].map((m) => m[1]!)) expect(hooks).toContain(`- id: ${id}\n`);
+    const config = blocks(section("## Pre-commit hook", "## The fleet picture")).find(
+      (b) => b.lang === "yaml",
+    )!.body;
+    for (const id of [...config.matchAll(/id: (\S+)/g)].map((m) => m[1]!))
+      expect(hooks).toContain(`- id: ${id}\n`);
   });
 });

@@ -33,7 +33,9 @@ const FLAGS = [
 ];
 
 function page(source: string): string {
-  const mermaidJs = pathToFileURL(path.join(repoRoot, "node_modules/mermaid/dist/mermaid.min.js")).href;
+  const mermaidJs = pathToFileURL(
+    path.join(repoRoot, "node_modules/mermaid/dist/mermaid.min.js"),
+  ).href;
   return `<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0;background:#fff">
 <div id="out" style="display:inline-block;padding:8px"></div><pre id="status" style="display:none">pending</pre>
 <script src="${mermaidJs}"></script>
@@ -57,21 +59,40 @@ export async function drawMermaid(source: string, screenshot?: string): Promise<
   const html = path.join(dir, "page.html");
   writeFileSync(html, page(source));
   const url = pathToFileURL(html).href;
-  const dom = await execa(CHROMIUM, [...FLAGS, `--user-data-dir=${path.join(dir, "profile")}`, "--dump-dom", url], {
-    reject: false,
-    timeout: 60_000,
-  });
+  const dom = await execa(
+    CHROMIUM,
+    [...FLAGS, `--user-data-dir=${path.join(dir, "profile")}`, "--dump-dom", url],
+    {
+      reject: false,
+      timeout: 60_000,
+    },
+  );
   const status = /<pre id="status"[^>]*>([^<]*)<\/pre>/.exec(dom.stdout)?.[1];
   if (status === undefined || status === "pending") {
-    return { error: `chromium drew nothing (exit ${dom.exitCode}): ${dom.stderr.slice(0, 500)}`, boxes: [], edges: 0, svg: "" };
+    return {
+      error: `chromium drew nothing (exit ${dom.exitCode}): ${dom.stderr.slice(0, 500)}`,
+      boxes: [],
+      edges: 0,
+      svg: "",
+    };
   }
   const unescape = (s: string) =>
-    s.replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+    s
+      .replace(/&quot;/g, '"')
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&amp;/g, "&");
   const parsed = JSON.parse(unescape(status)) as Omit<Drawn, "svg">;
   if (screenshot) {
     await execa(
       CHROMIUM,
-      [...FLAGS, `--user-data-dir=${path.join(dir, "profile2")}`, `--screenshot=${screenshot}`, "--window-size=1000,700", url],
+      [
+        ...FLAGS,
+        `--user-data-dir=${path.join(dir, "profile2")}`,
+        `--screenshot=${screenshot}`,
+        "--window-size=1000,700",
+        url,
+      ],
       { reject: false, timeout: 60_000 },
     );
   }

@@ -10,7 +10,13 @@ import { drawMermaid, hasChromium } from "./render.js";
 
 const loc = { file: "x", line: 1, column: 1 };
 
-function node(name: string, os: "nixos" | "darwin", channel: string, parents: string[], secrets = false): NodeModel {
+function node(
+  name: string,
+  os: "nixos" | "darwin",
+  channel: string,
+  parents: string[],
+  secrets = false,
+): NodeModel {
   return {
     name,
     dir: `nodes/${name}`,
@@ -30,7 +36,16 @@ function node(name: string, os: "nixos" | "darwin", channel: string, parents: st
 }
 
 function group(name: string, children: string[], parents: string[] = []): GroupModel {
-  return { name, dir: `nodes/${name}`, files: [], parents, groupNames: parents, children, descendants: children, nodes: [] };
+  return {
+    name,
+    dir: `nodes/${name}`,
+    files: [],
+    parents,
+    groupNames: parents,
+    children,
+    descendants: children,
+    nodes: [],
+  };
 }
 
 // sshable ⊃ servers, routers; edge (a node in two groups); a lone node; names Mermaid and DOT must escape.
@@ -61,36 +76,51 @@ const model: FleetModel = {
 };
 
 describe("show --mermaid", () => {
-  it.skipIf(!hasChromium)("is drawn by mermaid.js: every group and node, os · channel, secrets marked", async () => {
-    const drawn = await drawMermaid(showMermaid(model));
-    expect(drawn.error).toBeNull();
-    const texts = drawn.boxes.map((b) => b.text).sort();
-    expect(texts).toEqual(
-      [
-        "edgenixos · unstable",
-        "macdarwin · unstable",
-        'odd"name#1<b>nixos · unstablesecrets',
-        "router1nixos · unstablesecrets",
-        "routers",
-        "server1nixos · unstablesecrets",
-        "server2nixos · stable",
-        "servers",
-        "sshable",
-      ].sort(),
-    );
-    // sshable→servers, sshable→routers, servers→{edge,server1,server2}, routers→{edge,router1}
-    expect(drawn.edges).toBe(7);
-    const withSecrets = drawn.boxes.filter((b) => b.classes.split(/\s+/).includes("secrets")).map((b) => b.text);
-    expect(withSecrets.sort()).toEqual(drawn.boxes.filter((b) => b.text.includes("secrets")).map((b) => b.text).sort());
-    expect(withSecrets).toHaveLength(3);
-    const darwin = drawn.boxes.filter((b) => b.classes.split(/\s+/).includes("darwin")).map((b) => b.text);
-    expect(darwin).toEqual(["macdarwin · unstable"]);
-  });
+  it.skipIf(!hasChromium)(
+    "is drawn by mermaid.js: every group and node, os · channel, secrets marked",
+    async () => {
+      const drawn = await drawMermaid(showMermaid(model));
+      expect(drawn.error).toBeNull();
+      const texts = drawn.boxes.map((b) => b.text).sort();
+      expect(texts).toEqual(
+        [
+          "edgenixos · unstable",
+          "macdarwin · unstable",
+          'odd"name#1<b>nixos · unstablesecrets',
+          "router1nixos · unstablesecrets",
+          "routers",
+          "server1nixos · unstablesecrets",
+          "server2nixos · stable",
+          "servers",
+          "sshable",
+        ].sort(),
+      );
+      // sshable→servers, sshable→routers, servers→{edge,server1,server2}, routers→{edge,router1}
+      expect(drawn.edges).toBe(7);
+      const withSecrets = drawn.boxes
+        .filter((b) => b.classes.split(/\s+/).includes("secrets"))
+        .map((b) => b.text);
+      expect(withSecrets.sort()).toEqual(
+        drawn.boxes
+          .filter((b) => b.text.includes("secrets"))
+          .map((b) => b.text)
+          .sort(),
+      );
+      expect(withSecrets).toHaveLength(3);
+      const darwin = drawn.boxes
+        .filter((b) => b.classes.split(/\s+/).includes("darwin"))
+        .map((b) => b.text);
+      expect(darwin).toEqual(["macdarwin · unstable"]);
+    },
+  );
 
-  it.skipIf(!hasChromium)("a broken diagram is reported by the same renderer (the check can fail)", async () => {
-    const drawn = await drawMermaid("flowchart LR\n  a[\"x\" --> ");
-    expect(drawn.error).not.toBeNull();
-  });
+  it.skipIf(!hasChromium)(
+    "a broken diagram is reported by the same renderer (the check can fail)",
+    async () => {
+      const drawn = await drawMermaid('flowchart LR\n  a["x" --> ');
+      expect(drawn.error).not.toBeNull();
+    },
+  );
 
   it("is byte-stable whatever the order of the model's maps", () => {
     const reversed: FleetModel = {
@@ -102,11 +132,15 @@ describe("show --mermaid", () => {
     expect(showDot(reversed)).toBe(showDot(model));
   });
 
-  if (!hasChromium) console.log("SKIPPED: /usr/bin/chromium missing (apt-get install chromium) for drawing Mermaid");
+  if (!hasChromium)
+    console.log(
+      "SKIPPED: /usr/bin/chromium missing (apt-get install chromium) for drawing Mermaid",
+    );
 });
 
 const hasDot = ["/usr/bin/dot", "/usr/local/bin/dot"].some((p) => existsSync(p));
-if (!hasDot) console.log("SKIPPED: Graphviz dot missing (apt-get install graphviz) for reading --dot output");
+if (!hasDot)
+  console.log("SKIPPED: Graphviz dot missing (apt-get install graphviz) for reading --dot output");
 
 describe("show --dot", () => {
   it.skipIf(!hasDot)("is read by Graphviz with the same nodes, labels and edges", async () => {

@@ -62,17 +62,20 @@ export const hook: Command = {
   name: "hook",
   summary: "install a git pre-commit hook that regenerates and stages the flake",
   help,
-  helpFor: (args) => (args[0] === "install" ? installHelp : args[0] === "uninstall" ? uninstallHelp : null),
+  helpFor: (args) =>
+    args[0] === "install" ? installHelp : args[0] === "uninstall" ? uninstallHelp : null,
   async run(args: string[], ctx: CliContext): Promise<number> {
     const [sub, ...rest] = args;
     if (sub === undefined) throw new UsageError("missing subcommand: install or uninstall");
-    if (sub !== "install" && sub !== "uninstall") throw new UsageError(`unknown subcommand "${sub}"`);
+    if (sub !== "install" && sub !== "uninstall")
+      throw new UsageError(`unknown subcommand "${sub}"`);
     const { values } = parseOptions(rest, { flake: { type: "string" } });
     const root = findFlakeDir(ctx.cwd, values.flake, ctx.env);
     const result = sub === "install" ? await installHook(root) : await uninstallHook(root);
     const st = style(ctx.color);
     if (!result.ok) {
-      for (const d of result.errors) ctx.stderr.write(`${paintDiagnostic(formatDiagnostic(d), st)}\n`);
+      for (const d of result.errors)
+        ctx.stderr.write(`${paintDiagnostic(formatDiagnostic(d), st)}\n`);
       return 1;
     }
     const r = result.value;
@@ -81,7 +84,8 @@ export const hook: Command = {
     switch (r.action) {
       case "installed":
         say(`installed the pre-commit hook ${hookRel}`);
-        if (r.chained) say(`the previous hook now runs first, from ${path.relative(ctx.cwd, r.chained)}`);
+        if (r.chained)
+          say(`the previous hook now runs first, from ${path.relative(ctx.cwd, r.chained)}`);
         break;
       case "updated":
         say(`updated the pre-commit hook ${hookRel}`);
@@ -90,7 +94,9 @@ export const hook: Command = {
         say(`the pre-commit hook ${hookRel} is already installed`);
         break;
       case "removed":
-        say(`removed the pre-commit hook ${hookRel}${r.chained ? " and restored the one it chained" : ""}`);
+        say(
+          `removed the pre-commit hook ${hookRel}${r.chained ? " and restored the one it chained" : ""}`,
+        );
         break;
       case "absent":
         say(`no nixverse-gen pre-commit hook at ${hookRel}; nothing to do`);

@@ -45,8 +45,10 @@ function report(r: InitResult, cwd: string): string[] {
         ? `moved ${a.moved.length} input${a.moved.length === 1 ? "" : "s"} from flake.nix to inputs.nix (comments kept): ${a.moved.join(", ")}`
         : "flake.nix had no inputs to keep; wrote an empty inputs.nix",
     );
-    if (a.dropped.length) lines.push(`dropped input ${a.dropped.join(", ")}: the generated flake does not need it`);
-    if (a.description !== null && r.created.includes("nixverse.yaml")) lines.push("moved the flake's description to nixverse.yaml");
+    if (a.dropped.length)
+      lines.push(`dropped input ${a.dropped.join(", ")}: the generated flake does not need it`);
+    if (a.description !== null && r.created.includes("nixverse.yaml"))
+      lines.push("moved the flake's description to nixverse.yaml");
   }
   if (g) {
     for (const i of g.inputs.added) lines.push(`added input ${i.name} (${i.url}) for ${i.reason}`);
@@ -55,7 +57,9 @@ function report(r: InitResult, cwd: string): string[] {
     const secrets = Object.values(g.fleet.model.nodes).filter((n) => n.secretsFile).length;
     lines.push(
       `${nodes.length} node${nodes.length === 1 ? "" : "s"}${nodes.length ? ` (${nodes.join(", ")})` : ""}` +
-        (groups.length ? `, ${groups.length} group${groups.length === 1 ? "" : "s"} (${groups.join(", ")})` : "") +
+        (groups.length
+          ? `, ${groups.length} group${groups.length === 1 ? "" : "s"} (${groups.join(", ")})`
+          : "") +
         (secrets ? `, ${secrets} with secrets` : ""),
     );
   }
@@ -66,7 +70,9 @@ function report(r: InitResult, cwd: string): string[] {
     lines.push(`wrote flake.nix and ${n} file${n === 1 ? "" : "s"} under nixverse/`);
   }
   if (r.mode === "adopt") {
-    lines.push("flake.lock keeps the pins of your inputs; Nix drops nixverse from it and locks new inputs on the next evaluation");
+    lines.push(
+      "flake.lock keeps the pins of your inputs; Nix drops nixverse from it and locks new inputs on the next evaluation",
+    );
     lines.push("review with `git diff`, then: nixos-rebuild switch --flake .#<node>");
   } else if (g) {
     const first = Object.keys(g.fleet.model.nodes).sort()[0];
@@ -86,22 +92,28 @@ export const init: Command = {
       { node: { type: "string" }, quiet: { type: "boolean", short: "q" } },
       true,
     );
-    if (positionals.length > 1) throw new UsageError(`expected at most one directory, got ${positionals.length}`);
+    if (positionals.length > 1)
+      throw new UsageError(`expected at most one directory, got ${positionals.length}`);
     const dir = path.resolve(ctx.cwd, positionals[0] ?? ".");
     const result = await initFleet(dir, values.node === undefined ? {} : { node: values.node });
     const st = style(ctx.color);
     if (!result.ok) {
-      for (const d of result.errors) ctx.stderr.write(`${paintDiagnostic(formatDiagnostic(d), st)}\n`);
+      for (const d of result.errors)
+        ctx.stderr.write(`${paintDiagnostic(formatDiagnostic(d), st)}\n`);
       ctx.stderr.write("nixverse-gen: init changed nothing\n");
       return 1;
     }
     const r = result.value;
     for (const w of r.warnings) {
-      const line = formatDiagnostic(w).replace(": error: ", ": warning: ").replace(/^error: /, "warning: ");
+      const line = formatDiagnostic(w)
+        .replace(": error: ", ": warning: ")
+        .replace(/^error: /, "warning: ");
       ctx.stderr.write(`${paintDiagnostic(line, st)}\n`);
     }
     if (r.mode === "already") {
-      ctx.stdout.write(`nixverse-gen: ${dir} is already managed by nixverse-gen; run \`nixverse-gen gen\` after changes\n`);
+      ctx.stdout.write(
+        `nixverse-gen: ${dir} is already managed by nixverse-gen; run \`nixverse-gen gen\` after changes\n`,
+      );
       return 0;
     }
     if (!values.quiet) {
