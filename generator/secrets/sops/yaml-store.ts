@@ -182,6 +182,9 @@ function literalAllowed(s: string): boolean {
   if (hasSpecial(s.replaceAll("\n", ""))) return false;
   if (/ \n/.test(s)) return false; // space before a line break
   if (/[ ]$/.test(s)) return false; // trailing space
+  // Content starting with a space or a break needs an indentation indicator, whose meaning
+  // depends on the parent's indentation in ways YAML readers disagree on: quote it instead.
+  if (/^[ \n]/.test(s)) return false;
   return true;
 }
 
