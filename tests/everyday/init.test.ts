@@ -87,6 +87,20 @@ describe("init in an empty directory", () => {
     expect(readFileSync(path.join(dir, "README.md"), "utf8")).toBe("# mine\n");
   });
 
+  it("in a tree with nodes/ but no flake, generates it without adding a starter node", async () => {
+    const dir = makeTree({
+      "nodes/db/node.nix": '{ os = "nixos"; channel = "unstable"; }\n',
+      "nodes/db/configuration.nix": "{ }\n",
+    });
+    const r = await runCli(["init"], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("found nodes/");
+    expect(existsSync(path.join(dir, "nodes/my-node"))).toBe(false);
+    expect(existsSync(path.join(dir, "README.md"))).toBe(false);
+    expect(readFileSync(path.join(dir, ".gitignore"), "utf8")).toContain("/build\n");
+    expect(await listed(dir, "nixosConfigurations")).toEqual(["db"]);
+  });
+
   it("refuses a flake.nix that is neither Nixverse's nor ours, and changes nothing", async () => {
     const dir = makeTree({ "flake.nix": "{ outputs = _: { }; }\n" });
     const before = snapshot(dir);

@@ -16,7 +16,8 @@ Start a fleet in DIR (default: the current directory), or adopt a Nixverse one.
   Nixverse flake      (flake.nix calls nixverse.lib.load) moves its inputs, except nixverse, into
                       inputs.nix with their comments, keeps the old file as flake.nix.bak, and
                       generates; every node, group, home file and secret keeps working
-  nodes/ but no flake generates, as \`nixverse-gen gen\` would
+  nodes/, no flake     generates, as \`nixverse-gen gen\` would
+  already generated   changes nothing
 
 Existing files are never overwritten; if generation fails, nothing is left behind.
 
