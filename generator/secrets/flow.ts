@@ -31,18 +31,33 @@ import {
 import type { SopsMetadata } from "./sops/metadata.js";
 import { PlaintextWorkspace } from "./workspace.js";
 
-/** What `secrets edit` starts a new master file with. */
-export const SECRETS_TEMPLATE = `# Secrets for the fleet, as a Nix expression (it may also be a function of
-# { lib, lib', inputs, nodes, secrets }). Keys under \`nodes\` are node or group names; a group's
-# secrets reach all its nodes, a node's own values win. Keys starting with _ stay here only.
+/**
+ * What `secrets edit` starts a new master file with: valid as it is (no secrets yet), with the
+ * fleet's own names in the example.
+ */
+export function secretsTemplate(model: FleetModel): string {
+  const groups = Object.keys(model.groups).sort();
+  const nodes = Object.keys(model.nodes).sort();
+  const group = groups[0] ?? "groupName";
+  const node = nodes[0] ?? "nodeName";
+  return `# Secrets for the fleet, as a Nix expression; it may also be a function of
+# { lib, lib', inputs, nodes, secrets } (\`secrets\` is this file's own result, for references).
+# Keys under \`nodes\` are node or group names; a group's secrets reach all its nodes, a node's
+# own values win. Keys starting with _ stay here (\`secrets eval\` sees them, nodes do not).
+# Groups: ${groups.join(", ") || "none"}
+# Nodes: ${nodes.join(", ") || "none"}
 {
   nodes = {
-    nodeName = {
-      key = "value";
-    };
+    # ${group} = {
+    #   wifi.password = "shared by the group";
+    # };
+    # ${node} = {
+    #   wifi.password = "this node's own";
+    # };
   };
 }
 `;
+}
 
 export interface SecretsIo {
   stdout: Output;
@@ -258,7 +273,8 @@ export async function editSecrets(o: EditOptions): Promise<number> {
     return 1;
   }
   const master = m.value;
-  let start = master.plaintext ?? SECRETS_TEMPLATE;
+  const template = secretsTemplate(l.model);
+  let start = master.plaintext ?? template;
   if (o.resume) {
     try {
       start = readFileSync(o.resume, "utf8");
@@ -283,7 +299,7 @@ export async function editSecrets(o: EditOptions): Promise<number> {
   // Kept on failure only when it holds something the master file does not.
   ws.keep = {
     file,
-    when: () => readFileSync(file, "utf8") !== (master.plaintext ?? SECRETS_TEMPLATE),
+    when: () => readFileSync(file, "utf8") !== (master.plaintext ?? template),
   };
   let ok = false;
   try {

@@ -265,3 +265,23 @@ describe.skipIf(!haveNix)("secrets edit on examples/fleet", () => {
     }
   });
 });
+
+describe.skipIf(!haveNix)("secrets edit on a fleet without secrets", () => {
+  it("starts from a template naming the fleet's groups and nodes, valid as it is", async () => {
+    const f = await fleetFixture();
+    try {
+      const r = await secrets(f, ["edit"], { EDITOR: "true" });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const master = readFileSync(join(f.dir, "secrets.yaml"), "utf8");
+      const data = emitPlain((await decryptText(master, "yaml", [f.identity])).branches, "binary");
+      expect(data).toContain(
+        "# Groups: routers, servers, sshable\n# Nodes: router1, router2, web1, web2\n",
+      );
+      expect(existsSync(join(f.dir, R1, "secrets.yaml"))).toBe(false);
+      expect(existsSync(join(f.dir, R1, KEY))).toBe(false);
+    } finally {
+      f.cleanup();
+    }
+  });
+});
