@@ -21,8 +21,11 @@ export interface HookResult {
 }
 
 /** How the hook calls this very nixverse-gen: the running node and the package's bin script. */
-export function selfCommand(): string[] {
-  return [process.execPath, fileURLToPath(new URL("../../bin/nixverse-gen.js", import.meta.url))];
+export function selfCommand(): { node: string; bin: string } {
+  return {
+    node: process.execPath,
+    bin: fileURLToPath(new URL("../../bin/nixverse-gen.js", import.meta.url)),
+  };
 }
 
 async function git(cwd: string, args: string[]): Promise<string | null> {
@@ -70,7 +73,7 @@ export async function installHook(
   if (!where.ok) return where;
   const { hook, rel } = where.value;
   const chainedPath = path.join(path.dirname(hook), CHAINED_NAME);
-  const script = hookScript({ flakeDir: rel, command });
+  const script = hookScript({ flakeDir: rel, ...command });
   const current = await readOptional(hook);
   const chained = existsSync(chainedPath) ? chainedPath : null;
   if (current !== null && isOurHook(current)) {

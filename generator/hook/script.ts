@@ -18,13 +18,15 @@ export function shQuote(s: string): string {
 export interface HookOptions {
   /** The flake directory relative to the work tree's top ("" for the top itself). */
   flakeDir: string;
-  /** argv that runs nixverse-gen from here, e.g. [node, /…/bin/nixverse-gen.js]. */
-  command: string[];
+  /** The node binary and the bin script of the nixverse-gen that installs the hook. */
+  node: string;
+  bin: string;
 }
 
 export function hookScript(o: HookOptions): string {
-  const cmd = o.command.map(shQuote).join(" ");
   const dir = o.flakeDir === "" ? "" : `/${o.flakeDir}`;
+  const node = shQuote(o.node);
+  const bin = shQuote(o.bin);
   return `#!/bin/sh
 ${HOOK_MARK} (installed by \`nixverse-gen hook install\`; remove with \`nixverse-gen hook uninstall\`).
 # Regenerates flake.nix and nixverse/ and stages them, so a commit never holds a stale flake; a
@@ -39,12 +41,13 @@ fi
 top=$(git rev-parse --show-toplevel) || exit 1
 cd "$top${dir}" || exit 1
 
-# The nixverse-gen that installed this hook; $NIXVERSE_GEN or the project's own copy otherwise.
+# $NIXVERSE_GEN if set; else the nixverse-gen that installed this hook (with the node that ran it,
+# or the node on PATH once that one is gone); else the project's own copy through npx.
 run_gen() {
   if [ -n "$NIXVERSE_GEN" ]; then
     $NIXVERSE_GEN "$@"
-  elif [ -f ${shQuote(o.command[o.command.length - 1] ?? "")} ]; then
-    ${cmd} "$@"
+  elif [ -f ${bin} ]; then
+    if [ -x ${node} ]; then ${node} ${bin} "$@"; else node ${bin} "$@"; fi
   else
     npx --no-install nixverse-gen "$@"
   fi

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "no
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { installHook } from "../../generator/hook/install.js";
 import { repoRoot, runCli } from "../support/cli.js";
 import { tempDir } from "../support/nix.js";
 
@@ -139,6 +140,36 @@ describe.skipIf(!built)("hook install", () => {
     expect((await git(top, ["show", "HEAD:infra/fleet/flake.nix"])).stdout).toContain(
       "nixpkgs-stable-nixos",
     );
+  });
+
+  it("still runs when the node that installed it is gone, and honours $NIXVERSE_GEN", async () => {
+    const dir = await repo();
+    const bin = path.join(repoRoot, "bin/nixverse-gen.js");
+    const r = await installHook(dir, { node: "/nonexistent/bin/node", bin });
+    expect(r.ok).toBe(true);
+    writeFileSync(
+      path.join(dir, "nodes/my-node/node.nix"),
+      '{ os = "nixos"; channel = "stable"; }\n',
+    );
+    await git(dir, ["add", "nodes"]);
+    // PATH's node takes over (the test runner's own node is on PATH).
+    const c = await execa("git", ["commit", "-q", "-m", "x"], {
+      cwd: dir,
+      env: { ...gitEnv, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` },
+      reject: false,
+    });
+    expect(c.exitCode, c.stderr).toBe(0);
+    expect((await git(dir, ["show", "HEAD:flake.nix"])).stdout).toContain("nixpkgs-stable-nixos");
+
+    writeFileSync(path.join(dir, "notes.txt"), "x\n");
+    await git(dir, ["add", "notes.txt"]);
+    const blocked = await execa("git", ["commit", "-q", "-m", "y"], {
+      cwd: dir,
+      env: { ...gitEnv, NIXVERSE_GEN: "false" },
+      reject: false,
+    });
+    expect(blocked.exitCode).not.toBe(0);
+    expect(blocked.stderr).toContain("commit blocked");
   });
 
   it("says what to do outside git", async () => {
