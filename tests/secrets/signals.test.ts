@@ -189,3 +189,57 @@ describe.skipIf(!haveNix)("secrets edit interrupted", () => {
     tmp.cleanup();
   });
 });
+
+describe.skipIf(!haveNix)("secrets encrypt/decrypt as a real process", () => {
+  it("reads stdin (-) and writes stdout", async () => {
+    const pkg = tempDir("nvg-pkg2-");
+    try {
+      try {
+        execFileSync(
+          "npx",
+          ["tsc", "-p", "tsconfig.build.json", "--outDir", join(pkg.dir, "dist")],
+          {
+            cwd: REPO,
+            stdio: "ignore",
+          },
+        );
+      } catch {
+        // type errors elsewhere: the emitted JS is what we run
+      }
+      for (const e of ["templates", "runtime-nix", "package.json", "node_modules"]) {
+        symlinkSync(join(REPO, e), join(pkg.dir, e));
+      }
+      mkdirSync(join(pkg.dir, "bin"));
+      const bin = join(pkg.dir, "bin", "nixverse-gen.js");
+      writeFileSync(bin, readFileSync(join(REPO, "bin", "nixverse-gen.js"), "utf8"));
+      const f = await fleetFixture();
+      try {
+        const env = { ...process.env, ...f.env, FLAKE: f.dir };
+        const enc = execFileSync(
+          process.execPath,
+          [bin, "secrets", "encrypt", "--in-type", "yaml", "-"],
+          {
+            input: "token: abc\nport: 22\n",
+            env,
+            encoding: "utf8",
+          },
+        );
+        expect(enc).toMatch(/^token: ENC\[AES256_GCM,/);
+        const dec = execFileSync(
+          process.execPath,
+          [bin, "secrets", "decrypt", "--in-type", "yaml", "--indent", "2", "-"],
+          {
+            input: enc,
+            env,
+            encoding: "utf8",
+          },
+        );
+        expect(dec).toBe("token: abc\nport: 22\n");
+      } finally {
+        f.cleanup();
+      }
+    } finally {
+      pkg.cleanup();
+    }
+  });
+});
