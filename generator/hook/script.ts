@@ -24,7 +24,7 @@ export interface HookOptions {
 }
 
 export function hookScript(o: HookOptions): string {
-  const dir = o.flakeDir === "" ? "" : `/${o.flakeDir}`;
+  const cd = o.flakeDir === "" ? '"$top"' : `"$top"/${shQuote(o.flakeDir)}`;
   const node = shQuote(o.node);
   const bin = shQuote(o.bin);
   return `#!/bin/sh
@@ -39,7 +39,7 @@ if [ -x "$hooks_dir/${CHAINED_NAME}" ]; then
 fi
 
 top=$(git rev-parse --show-toplevel) || exit 1
-cd "$top${dir}" || exit 1
+cd ${cd} || exit 1
 
 # $NIXVERSE_GEN if set; else the nixverse-gen that installed this hook (with the node that ran it,
 # or the node on PATH once that one is gone); else the project's own copy through npx.

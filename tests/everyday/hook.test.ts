@@ -127,7 +127,8 @@ describe.skipIf(!built)("hook install", () => {
     const top = tempDir("nixverse-hook-");
     await git(top, ["init", "-q", "-b", "main"]);
     await git(top, ["config", "core.hooksPath", ".githooks"]);
-    const dir = path.join(top, "infra/fleet");
+    // Quotes, spaces and $ in the path must reach the hook's `cd` intact.
+    const dir = path.join(top, "infra/my fleet's $HOME");
     expect((await runCli(["init", dir], top)).code).toBe(0);
     expect((await runCli(["hook", "install", "--flake", dir], top)).code).toBe(0);
     expect(existsSync(path.join(top, ".githooks/pre-commit"))).toBe(true);
@@ -137,7 +138,7 @@ describe.skipIf(!built)("hook install", () => {
     );
     await git(top, ["add", "-A"]);
     expect((await git(top, ["commit", "-q", "-m", "x"])).exitCode).toBe(0);
-    expect((await git(top, ["show", "HEAD:infra/fleet/flake.nix"])).stdout).toContain(
+    expect((await git(top, ["show", "HEAD:infra/my fleet's $HOME/flake.nix"])).stdout).toContain(
       "nixpkgs-stable-nixos",
     );
   });

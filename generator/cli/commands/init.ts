@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { formatDiagnostic } from "../../errors.js";
 import type { InitResult } from "../../init/run.js";
@@ -71,9 +72,11 @@ function report(r: InitResult, cwd: string): string[] {
     lines.push(`wrote flake.nix and ${n} file${n === 1 ? "" : "s"} under nixverse/`);
   }
   if (r.mode === "adopt") {
-    lines.push(
-      "flake.lock keeps the pins of your inputs; Nix drops nixverse from it and locks new inputs on the next evaluation",
-    );
+    if (existsSync(path.join(r.root, "flake.lock"))) {
+      lines.push(
+        "flake.lock keeps the pins of your inputs; Nix drops nixverse from it and locks new inputs on the next evaluation",
+      );
+    }
     lines.push("review with `git diff`, then: nixos-rebuild switch --flake .#<node>");
   } else if (g) {
     const first = Object.keys(g.fleet.model.nodes).sort()[0];
