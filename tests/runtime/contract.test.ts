@@ -120,7 +120,12 @@ const featuresData: FleetData = {
     },
   },
   groups: {
-    srv: { dir: "nodes/srv", children: ["db", "web"], descendants: ["db", "web"], nodes: ["db", "web"] },
+    srv: {
+      dir: "nodes/srv",
+      children: ["db", "web"],
+      descendants: ["db", "web"],
+      nodes: ["db", "web"],
+    },
   },
 };
 
@@ -135,7 +140,9 @@ const featuresInputs = [
 ];
 
 describe.skipIf(missing !== null)("runtime over hand-written fleet data (tier B)", () => {
-  const dir = missing ? "" : handFlake("features", null, featuresTree, featuresInputs, featuresData);
+  const dir = missing
+    ? ""
+    : handFlake("features", null, featuresTree, featuresInputs, featuresData);
 
   it("evaluates meta: built-ins typed, custom keys freeform, args incl. inputs and inputs'", async () => {
     const v = await flakeValue(dir, "nixverse.meta.web");
@@ -159,7 +166,10 @@ describe.skipIf(missing !== null)("runtime over hand-written fleet data (tier B)
   });
 
   it("wires lib', pkgs', modules', inputs', inputs, nodes, privatePath into NixOS modules", async () => {
-    const v = (await flakeValue(dir, "nixosConfigurations.web.config.seen")) as Record<string, unknown>;
+    const v = (await flakeValue(dir, "nixosConfigurations.web.config.seen")) as Record<
+      string,
+      unknown
+    >;
     expect(v).toMatchObject({
       libP: "hi web 43",
       deep: { a: 1, b: 2 },
@@ -179,9 +189,15 @@ describe.skipIf(missing !== null)("runtime over hand-written fleet data (tier B)
     const v = await flakeValue(
       dir,
       "nixosConfigurations.web.config",
-      'c: { inherit (c) fooMod fooPriv; host = c.networking.hostName; platform = c.nixpkgs.hostPlatform.system; rsync = c.environment.systemPackages; }',
+      "c: { inherit (c) fooMod fooPriv; host = c.networking.hostName; platform = c.nixpkgs.hostPlatform.system; rsync = c.environment.systemPackages; }",
     );
-    expect(v).toEqual({ fooMod: "foo-public", fooPriv: "foo-private", host: "web", platform: "x86_64-linux", rsync: ["rsync"] });
+    expect(v).toEqual({
+      fooMod: "foo-public",
+      fooPriv: "foo-private",
+      host: "web",
+      platform: "x86_64-linux",
+      rsync: ["rsync"],
+    });
   });
 
   it("home-manager: users' files with lib', modules' (home), inputs' (homeModules), nodes, pkgs'", async () => {
@@ -206,22 +222,42 @@ describe.skipIf(missing !== null)("runtime over hand-written fleet data (tier B)
 
   it("a stable node gets pkgs-unstable and the -unstable extras, with its own nixpkgs", async () => {
     const v = await flakeValue(dir, "nixosConfigurations.db.config.seen");
-    expect(v).toEqual({ unstableSystem: "x86_64-linux", inputsP: ["nixpkgs", "nixpkgs-unstable"], currentOs: "nixos" });
-    expect(await flakeValue(dir, "nixosConfigurations.db.standinArgs.specialArgs", "a: a ? privatePath")).toBe(true);
+    expect(v).toEqual({
+      unstableSystem: "x86_64-linux",
+      inputsP: ["nixpkgs", "nixpkgs-unstable"],
+      currentOs: "nixos",
+    });
+    expect(
+      await flakeValue(dir, "nixosConfigurations.db.standinArgs.specialArgs", "a: a ? privatePath"),
+    ).toBe(true);
   });
 
   it("a darwin node is built with nix-darwin's darwinSystem", async () => {
-    const v = await flakeValue(dir, "darwinConfigurations.mac.config", "c: { inherit (c) seen; p = c.nixpkgs.hostPlatform.system; }");
+    const v = await flakeValue(
+      dir,
+      "darwinConfigurations.mac.config",
+      "c: { inherit (c) seen; p = c.nixpkgs.hostPlatform.system; }",
+    );
     expect(v).toEqual({ seen: { name: "mac", currentOs: "darwin" }, p: "aarch64-darwin" });
   });
 
   it("exposes lib' as the lib output and apps running nixverse/run.sh for every flake-exposed system", async () => {
-    expect(await flakeValue(dir, "lib", "l: { inherit (l) answer deep; }")).toEqual({ answer: 43, deep: { a: 1, b: 2 } });
-    const apps = (await flakeValue(dir, "apps", "a: builtins.mapAttrs (_: builtins.attrNames) a")) as Record<string, string[]>;
+    expect(await flakeValue(dir, "lib", "l: { inherit (l) answer deep; }")).toEqual({
+      answer: 43,
+      deep: { a: 1, b: 2 },
+    });
+    const apps = (await flakeValue(
+      dir,
+      "apps",
+      "a: builtins.mapAttrs (_: builtins.attrNames) a",
+    )) as Record<string, string[]>;
     expect(Object.keys(apps)).toContain("x86_64-linux");
     expect(Object.keys(apps)).toContain("aarch64-darwin");
     expect(apps["x86_64-linux"]).toEqual(["default", "nixverse"]);
-    const app = (await flakeValue(dir, "apps.x86_64-linux.default")) as { type: string; program: string };
+    const app = (await flakeValue(dir, "apps.x86_64-linux.default")) as {
+      type: string;
+      program: string;
+    };
     expect(app.type).toBe("app");
     expect(app.program).toMatch(/^\/nix\/store\/[^/]+-source\/nixverse\/run\.sh$/);
   });
@@ -232,7 +268,12 @@ describe.skipIf(missing !== null)("runtime over hand-written fleet data (tier B)
       "nixverse",
       "p: { nodes = builtins.attrNames p.nodes; meta = builtins.attrNames p.meta; version = p.data.version; plan = builtins.isFunction p.plan || builtins.isAttrs p.plan; }",
     );
-    expect(v).toEqual({ nodes: ["db", "mac", "srv", "web"], meta: ["db", "mac", "web"], version: 1, plan: true });
+    expect(v).toEqual({
+      nodes: ["db", "mac", "srv", "web"],
+      meta: ["db", "mac", "web"],
+      version: 1,
+      plan: true,
+    });
   });
 
   it("fleet.public.secrets evaluates a master secrets expression with lib', inputs and nodes", async () => {
@@ -246,7 +287,12 @@ describe.skipIf(missing !== null)("runtime over hand-written fleet data (tier B)
 });
 
 // Each error fixture is one node `n` whose meta or data is wrong in one way.
-function errorFlake(name: string, nodeNix: string, groupCommon: string, data: Partial<FleetData["nodes"][string]> = {}) {
+function errorFlake(
+  name: string,
+  nodeNix: string,
+  groupCommon: string,
+  data: Partial<FleetData["nodes"][string]> = {},
+) {
   return handFlake(
     name,
     null,
@@ -281,7 +327,11 @@ function errorFlake(name: string, nodeNix: string, groupCommon: string, data: Pa
 
 describe.skipIf(missing !== null)("runtime errors name the file and attribute (tier B)", () => {
   it("conflicting meta values name both definitions (group.nix#common and node.nix)", async () => {
-    const dir = errorFlake("conflict", `{ os = "nixos"; channel = "stable"; }`, `{ channel = "unstable"; }`);
+    const dir = errorFlake(
+      "conflict",
+      `{ os = "nixos"; channel = "stable"; }`,
+      `{ channel = "unstable"; }`,
+    );
     const e = await flakeError(dir, "nixverse.meta.n.channel");
     expect(e).toContain("The option `channel' has conflicting definition values");
     expect(e).toMatch(/nodes\/g\/group\.nix#common': "unstable"/);
@@ -289,7 +339,11 @@ describe.skipIf(missing !== null)("runtime errors name the file and attribute (t
   });
 
   it("a wrongly typed built-in names the file#attr that set it", async () => {
-    const dir = errorFlake("type", `{ os = "nixos"; channel = "unstable"; }`, `{ deploy.buildOnRemote = "yes"; }`);
+    const dir = errorFlake(
+      "type",
+      `{ os = "nixos"; channel = "unstable"; }`,
+      `{ deploy.buildOnRemote = "yes"; }`,
+    );
     const e = await flakeError(dir, "nixverse.meta.n.deploy.buildOnRemote");
     expect(e).toContain("`deploy.buildOnRemote' is not of type `boolean'");
     expect(e).toMatch(/nodes\/g\/group\.nix#common': "yes"/);
@@ -299,20 +353,36 @@ describe.skipIf(missing !== null)("runtime errors name the file and attribute (t
     const dir = errorFlake("noos", `{ channel = "unstable"; }`, `{ }`);
     const e = await flakeError(dir, "nixverse.meta.n.deploy");
     expect(e).toContain("node n: missing meta configuration `os`");
-    expect(e).toMatch(/nodes\/g\/group\.nix#common, .*nodes\/g\/group\.nix#n, .*nodes\/n\/node\.nix/);
+    expect(e).toMatch(
+      /nodes\/g\/group\.nix#common, .*nodes\/g\/group\.nix#n, .*nodes\/n\/node\.nix/,
+    );
   });
 
   it("meta that disagrees with the generated os says to re-run nixverse-gen or make it literal", async () => {
-    const dir = errorFlake("drift", `{ lib, ... }: { os = if true then "darwin" else "nixos"; channel = "unstable"; }`, `{ }`);
+    const dir = errorFlake(
+      "drift",
+      `{ lib, ... }: { os = if true then "darwin" else "nixos"; channel = "unstable"; }`,
+      `{ }`,
+    );
     const e = await flakeError(dir, "nixosConfigurations.n.config.networking.hostName");
-    expect(e).toContain('meta os evaluates to "darwin", but nixverse/fleet.nix (generated) says "nixos"');
+    expect(e).toContain(
+      'meta os evaluates to "darwin", but nixverse/fleet.nix (generated) says "nixos"',
+    );
     expect(e).toContain("Re-run nixverse-gen, or make os a literal");
   });
 
   it("an undeclared wrongly-typed custom key is fine (freeform), a reserved one is refused", async () => {
-    const ok = errorFlake("custom", `{ os = "nixos"; channel = "unstable"; anything = { a = [ 1 ]; }; }`, `{ anything.b = 2; }`);
+    const ok = errorFlake(
+      "custom",
+      `{ os = "nixos"; channel = "unstable"; anything = { a = [ 1 ]; }; }`,
+      `{ anything.b = 2; }`,
+    );
     expect(await flakeValue(ok, "nixverse.meta.n.anything")).toEqual({ a: [1], b: 2 });
-    const bad = errorFlake("reserved", `{ os = "nixos"; channel = "unstable"; name = "x"; }`, `{ }`);
+    const bad = errorFlake(
+      "reserved",
+      `{ os = "nixos"; channel = "unstable"; name = "x"; }`,
+      `{ }`,
+    );
     const e = await flakeError(bad, "nixverse.meta.n.os");
     expect(e).toContain("the meta key `name` is reserved");
   });
@@ -329,16 +399,28 @@ describe.skipIf(missing !== null)("runtime errors name the file and attribute (t
   });
 
   it("`system` implies os; a contradicting os is an assertion; unknown systems are refused", async () => {
-    const implied = errorFlake("sys", `{ system = "aarch64-darwin"; channel = "unstable"; }`, `{ }`, { os: "darwin" });
+    const implied = errorFlake(
+      "sys",
+      `{ system = "aarch64-darwin"; channel = "unstable"; }`,
+      `{ }`,
+      { os: "darwin" },
+    );
     expect(await flakeValue(implied, "nixverse.meta.n.os")).toBe("darwin");
-    const contra = errorFlake("sys2", `{ system = "x86_64-linux"; os = "darwin"; channel = "unstable"; }`, `{ }`, {
-      os: "darwin",
-    });
+    const contra = errorFlake(
+      "sys2",
+      `{ system = "x86_64-linux"; os = "darwin"; channel = "unstable"; }`,
+      `{ }`,
+      {
+        os: "darwin",
+      },
+    );
     expect(await flakeError(contra, "nixverse.meta.n.os")).toContain(
       "meta system `x86_64-linux` implies os `nixos`, but os is `darwin`",
     );
     const bsd = errorFlake("sys3", `{ system = "x86_64-freebsd"; channel = "unstable"; }`, `{ }`);
-    expect(await flakeError(bsd, "nixverse.meta.n.os")).toContain("Unsupported host system `x86_64-freebsd`");
+    expect(await flakeError(bsd, "nixverse.meta.n.os")).toContain(
+      "Unsupported host system `x86_64-freebsd`",
+    );
   });
 
   it("a node needing a conventional input flake.nix lacks gets Nixverse's message", async () => {
@@ -361,7 +443,12 @@ describe.skipIf(missing !== null)("darwin with home-manager and system meta (tie
           "nodes/mac/configuration.nix": `{ inputs', pkgs-unstable, ... }: { users.users.bob.home = "/Users/bob"; seen = { nd = builtins.attrNames inputs'; u = pkgs-unstable.system; }; }`,
           "nodes/mac/users/bob/home.nix": `{ lib, inputs', ... }: { options.seen = lib.mkOption { type = lib.types.anything; }; config.seen = builtins.attrNames inputs'; }`,
         },
-        ["nixpkgs-stable-darwin", "nixpkgs-unstable", "nix-darwin-stable-darwin", "home-manager-stable-darwin"],
+        [
+          "nixpkgs-stable-darwin",
+          "nixpkgs-unstable",
+          "nix-darwin-stable-darwin",
+          "home-manager-stable-darwin",
+        ],
         {
           inputTables: {
             "stable/darwin": {
@@ -392,7 +479,10 @@ describe.skipIf(missing !== null)("darwin with home-manager and system meta (tie
       "c: { inherit (c) seen; p = c.nixpkgs.hostPlatform.system; hm = c.home-manager.users.bob.seen; }",
     );
     expect(v).toEqual({
-      seen: { nd: ["home-manager", "nix-darwin", "nixpkgs", "nixpkgs-unstable"], u: "aarch64-darwin" },
+      seen: {
+        nd: ["home-manager", "nix-darwin", "nixpkgs", "nixpkgs-unstable"],
+        u: "aarch64-darwin",
+      },
       p: "aarch64-darwin",
       hm: ["home-manager", "nix-darwin", "nixpkgs", "nixpkgs-unstable"],
     });

@@ -13,7 +13,8 @@ const names = Array.from({ length: 30 }, (_, i) => `n${String(i).padStart(2, "0"
 
 function bigFleet(): Record<string, string> {
   const tree: Record<string, string> = {
-    "nodes/common/configuration.nix": "{ lib, ... }: { options.probe = lib.mkOption { type = lib.types.attrsOf lib.types.anything; default = { }; }; config.probe.common = true; }\n",
+    "nodes/common/configuration.nix":
+      "{ lib, ... }: { options.probe = lib.mkOption { type = lib.types.attrsOf lib.types.anything; default = { }; }; config.probe.common = true; }\n",
     "nodes/web/group.nix": `{\n  common = { lib, ... }: { os = lib.mkDefault "nixos"; channel = lib.mkDefault "unstable"; system = "x86_64-linux"; };\n${names.map((n) => `  ${n} = { deploy.targetHost = "root@${n}"; };`).join("\n")}\n}\n`,
   };
   for (const n of names) tree[`nodes/web/${n}/configuration.nix`] = `{ probe.self = "${n}"; }\n`;
@@ -22,7 +23,8 @@ function bigFleet(): Record<string, string> {
   tree["nodes/web/n28/hardware-configuration.nix"] = 'throw "TRAP: n28 hardware evaluated"\n';
   tree["nodes/web/n27/users/alice/home.nix"] = 'throw "TRAP: n27 home evaluated"\n';
   // n01 reads n00 on purpose: cross-references evaluate exactly the node they name.
-  tree["nodes/web/n01/configuration.nix"] = '{ nodes, ... }: { probe.self = "n01"; probe.peer = nodes.n00.config.probe.self; }\n';
+  tree["nodes/web/n01/configuration.nix"] =
+    '{ nodes, ... }: { probe.self = "n01"; probe.peer = nodes.n00.config.probe.self; }\n';
   return tree;
 }
 
@@ -33,7 +35,13 @@ describe.skipIf(missing !== null)("a 30-node generated fleet is evaluated node b
   });
 
   it("one node's meta, module list and config evaluate without touching the other 29", async () => {
-    expect(await flakeValue(dir, "nixverse.meta.n00", "m: { inherit (m) os channel system; t = m.deploy.targetHost; }")).toEqual({
+    expect(
+      await flakeValue(
+        dir,
+        "nixverse.meta.n00",
+        "m: { inherit (m) os channel system; t = m.deploy.targetHost; }",
+      ),
+    ).toEqual({
       os: "nixos",
       channel: "unstable",
       system: "x86_64-linux",
@@ -44,21 +52,42 @@ describe.skipIf(missing !== null)("a 30-node generated fleet is evaluated node b
       "nixosConfigurations.n00.standinArgs.modules",
       "ms: map (m: if builtins.isPath m then toString m else builtins.typeOf m) ms",
     )) as string[];
-    const files = modules.filter((m) => m.startsWith("/")).map((m) => m.replace(/^\/nix\/store\/[^/]+-source\//, ""));
+    const files = modules
+      .filter((m) => m.startsWith("/"))
+      .map((m) => m.replace(/^\/nix\/store\/[^/]+-source\//, ""));
     expect(files).toEqual(["nodes/common/configuration.nix", "nodes/web/n00/configuration.nix"]);
-    expect(await flakeValue(dir, "nixosConfigurations.n00.config.probe")).toEqual({ common: true, self: "n00" });
+    expect(await flakeValue(dir, "nixosConfigurations.n00.config.probe")).toEqual({
+      common: true,
+      self: "n00",
+    });
     // The nodes argument lists everyone without evaluating anyone.
-    expect(await flakeValue(dir, "nixosConfigurations.n00.standinArgs.specialArgs.nodes.web.nodes", "ns: builtins.length (builtins.attrNames ns)")).toBe(30);
+    expect(
+      await flakeValue(
+        dir,
+        "nixosConfigurations.n00.standinArgs.specialArgs.nodes.web.nodes",
+        "ns: builtins.length (builtins.attrNames ns)",
+      ),
+    ).toBe(30);
   });
 
   it("a cross-reference evaluates exactly the node it names", async () => {
-    expect(await flakeValue(dir, "nixosConfigurations.n01.config.probe")).toEqual({ common: true, self: "n01", peer: "n00" });
+    expect(await flakeValue(dir, "nixosConfigurations.n01.config.probe")).toEqual({
+      common: true,
+      self: "n01",
+      peer: "n00",
+    });
   });
 
   it("the traps are real: evaluating those nodes hits them", async () => {
-    expect(await flakeError(dir, "nixosConfigurations.n29.config.probe")).toContain("TRAP: n29 configuration evaluated");
-    expect(await flakeError(dir, "nixosConfigurations.n28.config.probe")).toContain("TRAP: n28 hardware evaluated");
-    expect(await flakeError(dir, "nixosConfigurations.n27.config.home-manager.users.alice")).toContain("TRAP: n27 home evaluated");
+    expect(await flakeError(dir, "nixosConfigurations.n29.config.probe")).toContain(
+      "TRAP: n29 configuration evaluated",
+    );
+    expect(await flakeError(dir, "nixosConfigurations.n28.config.probe")).toContain(
+      "TRAP: n28 hardware evaluated",
+    );
+    expect(
+      await flakeError(dir, "nixosConfigurations.n27.config.home-manager.users.alice"),
+    ).toContain("TRAP: n27 home evaluated");
   });
 
   it("listing the configurations evaluates no node", async () => {
@@ -74,24 +103,45 @@ describe.skipIf(missing !== null)("examples/cluster", () => {
   });
 
   it("server2 reads server1's configuration through nodes.server1.config", async () => {
-    expect(await flakeValue(dir, 'nixosConfigurations.server2.config.environment.etc."upstream-port".text')).toBe("80");
+    expect(
+      await flakeValue(
+        dir,
+        'nixosConfigurations.server2.config.environment.etc."upstream-port".text',
+      ),
+    ).toBe("80");
   });
 
   it("nodes.current.os in the global common configuration, for nixos and darwin nodes", async () => {
-    expect(await flakeValue(dir, 'nixosConfigurations.server1.config.environment.etc."fleet-os".text')).toBe("nixos");
-    expect(await flakeValue(dir, 'nixosConfigurations.db.config.environment.etc."fleet-os".text')).toBe("nixos");
-    expect(await flakeValue(dir, 'darwinConfigurations.mac.config.environment.etc."fleet-os".text')).toBe("darwin");
+    expect(
+      await flakeValue(dir, 'nixosConfigurations.server1.config.environment.etc."fleet-os".text'),
+    ).toBe("nixos");
+    expect(
+      await flakeValue(dir, 'nixosConfigurations.db.config.environment.etc."fleet-os".text'),
+    ).toBe("nixos");
+    expect(
+      await flakeValue(dir, 'darwinConfigurations.mac.config.environment.etc."fleet-os".text'),
+    ).toBe("darwin");
   });
 
   it("the stable db gets pkgs-unstable; unstable members do not", async () => {
-    expect(await flakeValue(dir, "nixosConfigurations.db", "c: c._module.args.pkgs-unstable.system")).toBe("x86_64-linux");
-    expect(await flakeValue(dir, "nixosConfigurations.server1", "c: c._module.args ? pkgs-unstable")).toBe(false);
+    expect(
+      await flakeValue(dir, "nixosConfigurations.db", "c: c._module.args.pkgs-unstable.system"),
+    ).toBe("x86_64-linux");
+    expect(
+      await flakeValue(dir, "nixosConfigurations.server1", "c: c._module.args ? pkgs-unstable"),
+    ).toBe(false);
   });
 
   it("group entities list their nodes; meta merges mkDefault common with member values", async () => {
-    expect(await flakeValue(dir, 'nixosConfigurations.db.config.environment.etc."cluster-members".text')).toBe("db\nserver1\nserver2");
     expect(
-      await flakeValue(dir, "nixverse.meta", "m: builtins.mapAttrs (_: x: { inherit (x) os channel; t = x.deploy.targetHost; b = x.deploy.buildOnRemote; }) m"),
+      await flakeValue(dir, 'nixosConfigurations.db.config.environment.etc."cluster-members".text'),
+    ).toBe("db\nserver1\nserver2");
+    expect(
+      await flakeValue(
+        dir,
+        "nixverse.meta",
+        "m: builtins.mapAttrs (_: x: { inherit (x) os channel; t = x.deploy.targetHost; b = x.deploy.buildOnRemote; }) m",
+      ),
     ).toEqual({
       db: { os: "nixos", channel: "stable", t: "root@db.example.org", b: true },
       mac: { os: "darwin", channel: "unstable", t: null, b: false },
@@ -109,16 +159,35 @@ describe.skipIf(missing !== null)("examples/fleet", () => {
 
   it("home-manager root from a group of groups, with a modules/home module via modules'", async () => {
     expect(
-      await flakeValue(dir, "nixosConfigurations.web1.config.home-manager.users.root", "u: { p = u.fleet.shell.prompt; b = u.programs.bash.enable; }"),
+      await flakeValue(
+        dir,
+        "nixosConfigurations.web1.config.home-manager.users.root",
+        "u: { p = u.fleet.shell.prompt; b = u.programs.bash.enable; }",
+      ),
     ).toEqual({ p: "root@fleet", b: true });
   });
 
   it("modules' (nixos), lib' and the group-of-groups meta reach the nodes", async () => {
-    expect(await flakeValue(dir, "nixosConfigurations.web2.config.services.prometheus.exporters.node.enable")).toBe(true);
     expect(
-      await flakeValue(dir, "nixosConfigurations.router2.config.networking.interfaces.lan.ipv4.addresses", "a: map (x: x.address) a"),
+      await flakeValue(
+        dir,
+        "nixosConfigurations.web2.config.services.prometheus.exporters.node.enable",
+      ),
+    ).toBe(true);
+    expect(
+      await flakeValue(
+        dir,
+        "nixosConfigurations.router2.config.networking.interfaces.lan.ipv4.addresses",
+        "a: map (x: x.address) a",
+      ),
     ).toEqual(["10.0.0.2"]);
-    expect(await flakeValue(dir, "nixverse.meta.web1.deploy", "d: { inherit (d) sshOpts buildOnRemote targetHost; }")).toEqual({
+    expect(
+      await flakeValue(
+        dir,
+        "nixverse.meta.web1.deploy",
+        "d: { inherit (d) sshOpts buildOnRemote targetHost; }",
+      ),
+    ).toEqual({
       sshOpts: ["StrictHostKeyChecking=accept-new"],
       buildOnRemote: true,
       targetHost: "root@10.0.1.11",

@@ -13,7 +13,13 @@ if (missing) console.log(`SKIPPED: runtime outputs tests (tier B): ${missing}`);
 const base = (outputs: FleetData["outputs"], extra: Partial<FleetData> = {}): FleetData => ({
   inputTables: { "unstable/nixos": { nixpkgs: "nixpkgs-unstable" } },
   nodes: {
-    n: { dir: "nodes/n", os: "nixos", channel: "unstable", meta: [["nodes/n/node.nix", null]], configuration: ["nodes/n/configuration.nix"] },
+    n: {
+      dir: "nodes/n",
+      os: "nixos",
+      channel: "unstable",
+      meta: [["nodes/n/node.nix", null]],
+      configuration: ["nodes/n/configuration.nix"],
+    },
   },
   outputs,
   ...extra,
@@ -49,7 +55,10 @@ describe.skipIf(missing !== null)("file-based outputs (tier B)", () => {
               overlays: ["outputs/flake/overlays.nix", "private/outputs/flake/overlays.nix"],
               packages: ["outputs/flake/packages.nix"],
             },
-            perSystem: { packages: ["outputs/perSystem/packages.nix"], apps: ["outputs/perSystem/apps.nix"] },
+            perSystem: {
+              packages: ["outputs/perSystem/packages.nix"],
+              apps: ["outputs/perSystem/apps.nix"],
+            },
             systems,
           },
           { pkgs: { hello: "pkgs/hello.nix" } },
@@ -67,14 +76,28 @@ describe.skipIf(missing !== null)("file-based outputs (tier B)", () => {
 
   it("outputs/perSystem: <name>.<system> for the configured systems, merged with outputs/flake", async () => {
     expect(await flakeValue(dir, "packages")).toEqual({
-      "x86_64-linux": { fromFlake: "f", hello: "hello-gawk", sys: "x86_64-linux", pkgsSys: "x86_64-linux", flakeSide: "f" },
-      "aarch64-darwin": { hello: "hello-gawk", sys: "aarch64-darwin", pkgsSys: "aarch64-darwin", flakeSide: null },
+      "x86_64-linux": {
+        fromFlake: "f",
+        hello: "hello-gawk",
+        sys: "x86_64-linux",
+        pkgsSys: "x86_64-linux",
+        flakeSide: "f",
+      },
+      "aarch64-darwin": {
+        hello: "hello-gawk",
+        sys: "aarch64-darwin",
+        pkgsSys: "aarch64-darwin",
+        flakeSide: null,
+      },
     });
   });
 
   it("user apps join nixverse's default and nixverse apps", async () => {
     const v = await flakeValue(dir, "apps", "a: builtins.mapAttrs (_: builtins.attrNames) a");
-    expect(v).toEqual({ "aarch64-darwin": ["default", "hi", "nixverse"], "x86_64-linux": ["default", "hi", "nixverse"] });
+    expect(v).toEqual({
+      "aarch64-darwin": ["default", "hi", "nixverse"],
+      "x86_64-linux": ["default", "hi", "nixverse"],
+    });
     expect(await flakeValue(dir, "apps.x86_64-linux.hi.program")).toBe("/bin/hi-x86_64-linux");
   });
 });
@@ -84,22 +107,39 @@ describe.skipIf(missing !== null)("output errors (tier B)", () => {
     handFlake(name, null, { ...nodeTree, ...tree }, ["nixpkgs-unstable"], base(outputs));
 
   it.each([
-    ["nixosConfigurations", "Do not specify the nixosConfigurations flake output, it is generated automatically"],
-    ["darwinConfigurations", "Do not specify the darwinConfigurations flake output, it is generated automatically"],
+    [
+      "nixosConfigurations",
+      "Do not specify the nixosConfigurations flake output, it is generated automatically",
+    ],
+    [
+      "darwinConfigurations",
+      "Do not specify the darwinConfigurations flake output, it is generated automatically",
+    ],
     ["lib", "Do not specify the lib flake output, it is generated automatically"],
     ["nixverse", "Do not specify the nixverse flake output, it is used internally by nixverse"],
   ])("a user %s output is refused", async (name, message) => {
-    const dir = flake(`reserved-${name}`, { [`outputs/flake/${name}.nix`]: `{ x = 1; }` }, {
-      flake: { [name]: [`outputs/flake/${name}.nix`] },
-    });
+    const dir = flake(
+      `reserved-${name}`,
+      { [`outputs/flake/${name}.nix`]: `{ x = 1; }` },
+      {
+        flake: { [name]: [`outputs/flake/${name}.nix`] },
+      },
+    );
     expect(await flakeError(dir, "nixverse.data.version")).toContain(message);
   });
 
   it("the same key in public and private files is a collision naming both", async () => {
     const dir = flake(
       "collide",
-      { "outputs/flake/templates.nix": `{ a = 1; }`, "private/outputs/flake/templates.nix": `{ a = 2; }` },
-      { flake: { templates: ["outputs/flake/templates.nix", "private/outputs/flake/templates.nix"] } },
+      {
+        "outputs/flake/templates.nix": `{ a = 1; }`,
+        "private/outputs/flake/templates.nix": `{ a = 2; }`,
+      },
+      {
+        flake: {
+          templates: ["outputs/flake/templates.nix", "private/outputs/flake/templates.nix"],
+        },
+      },
     );
     expect(await flakeError(dir, "templates")).toContain(
       "Output `templates.a` is defined in both `private/outputs/flake/templates.nix` and `outputs/flake/templates.nix`",
@@ -112,7 +152,9 @@ describe.skipIf(missing !== null)("output errors (tier B)", () => {
       { "outputs/flake/overlays.nix": `{ a = 1; }`, "private/outputs/flake/overlays.nix": `[ 1 ]` },
       { flake: { overlays: ["outputs/flake/overlays.nix", "private/outputs/flake/overlays.nix"] } },
     );
-    expect(await flakeError(dir, "overlays")).toContain("but the values are not both attribute sets or both lists");
+    expect(await flakeError(dir, "overlays")).toContain(
+      "but the values are not both attribute sets or both lists",
+    );
   });
 
   it("a user app named default collides with nixverse's", async () => {
@@ -143,7 +185,10 @@ describe.skipIf(missing !== null)("flake-parts outputs.nix (tier B, real flake-p
     expect(lp["x86_64-linux"]).toEqual({ foo: true, bar: true });
     expect(lp["aarch64-darwin"]).toEqual({ bar: true });
     // flake-parts' own (empty) per-system apps merge with nixverse's.
-    expect(await flakeValue(dir, "apps.x86_64-linux", "builtins.attrNames")).toEqual(["default", "nixverse"]);
+    expect(await flakeValue(dir, "apps.x86_64-linux", "builtins.attrNames")).toEqual([
+      "default",
+      "nixverse",
+    ]);
   });
 
   it("module args: nodes, lib', getPkgs', *Modules'; a reserved output is refused", async () => {
@@ -161,6 +206,8 @@ describe.skipIf(missing !== null)("flake-parts outputs.nix (tier B, real flake-p
     expect(await flakeValue(dir, "probe")).toEqual({ libP: {}, nodes: [], mods: [] });
     const bad = flake("parts-reserved", {}, ["outputs/default.nix", "outputs.nix"]);
     writeFileSync(`${bad}/outputs.nix`, "{ flake.lib = { x = 1; }; }");
-    expect(await flakeError(bad, "template")).toContain("Do not specify the lib flake output, it is generated automatically");
+    expect(await flakeError(bad, "template")).toContain(
+      "Do not specify the lib flake output, it is generated automatically",
+    );
   });
 });

@@ -40,15 +40,25 @@ async function evalError(expr: string): Promise<string> {
 
 describe("runtime-nix parses", () => {
   it("has the entry point and its parts", () => {
-    for (const f of ["default.nix", "meta.nix", "meta-options.nix", "system.nix", "inputs.nix", "entities.nix"]) {
+    for (const f of [
+      "default.nix",
+      "meta.nix",
+      "meta-options.nix",
+      "system.nix",
+      "inputs.nix",
+      "entities.nix",
+    ]) {
       expect(runtimeFiles).toContain(f);
     }
   });
-  it.each(runtimeFiles)("%s scans nothing (structure comes from fleet.nix) and needs no Nix > 2.8", (file) => {
-    const src = readFileSync(join(runtimeDir, file), "utf8").replace(/#.*$/gm, "");
-    expect(src).not.toMatch(/\b(readDir|pathExists|readFileType)\b/);
-    expect(src).not.toMatch(/\|>|<\|/);
-  });
+  it.each(runtimeFiles)(
+    "%s scans nothing (structure comes from fleet.nix) and needs no Nix > 2.8",
+    (file) => {
+      const src = readFileSync(join(runtimeDir, file), "utf8").replace(/#.*$/gm, "");
+      expect(src).not.toMatch(/\b(readDir|pathExists|readFileType)\b/);
+      expect(src).not.toMatch(/\|>|<\|/);
+    },
+  );
   it.each(runtimeFiles)("%s parses with nix-instantiate --parse", async (file) => {
     const r = await run("nix-instantiate", ["--parse", join(runtimeDir, file)]);
     expect(r.stderr).toBe("");
@@ -87,7 +97,13 @@ describe("input renaming from the generated tables (inputs.nix)", () => {
       hasOld = r.raw.home-manager-stable ? homeManagerModules;
     }`);
     expect(v).toEqual({
-      names: ["home-manager-stable", "nixpkgs-stable-nixos", "nixpkgs-unstable", "nixvim-any", "plain"],
+      names: [
+        "home-manager-stable",
+        "nixpkgs-stable-nixos",
+        "nixpkgs-unstable",
+        "nixvim-any",
+        "plain",
+      ],
       hm: { hmm: 1 },
       hasOld: false,
     });
@@ -223,16 +239,24 @@ describe("the nodes argument (entities.nix)", () => {
 describe("meta definition calls (util.nix)", () => {
   const util = `(import ${join(runtimeDir, "util.nix")} { lib = ${miniLib}; })`;
   it("passes only the formals a function declares, everything to a bare lambda", async () => {
-    const v = await evalJson(`let u = ${util}; args = { lib = 1; "lib'" = 2; inputs = 3; "inputs'" = 4; nodes = 5; }; in {
+    const v =
+      await evalJson(`let u = ${util}; args = { lib = 1; "lib'" = 2; inputs = 3; "inputs'" = 4; nodes = 5; }; in {
       exact = u.callWith args ({ lib, lib', inputs, nodes }: lib + lib' + inputs + nodes);
       ellipsis = u.callWith args ({ inputs', ... }: inputs');
       bare = u.callWith args (a: builtins.attrNames a);
       value = u.callWith args { x = 1; };
     }`);
-    expect(v).toEqual({ exact: 11, ellipsis: 4, bare: ["inputs", "inputs'", "lib", "lib'", "nodes"], value: { x: 1 } });
+    expect(v).toEqual({
+      exact: 11,
+      ellipsis: 4,
+      bare: ["inputs", "inputs'", "lib", "lib'", "nodes"],
+      value: { x: 1 },
+    });
   });
   it("a function asking for config fails like Nixverse (config is not a meta argument)", async () => {
-    const e = await evalError(`let u = ${util}; in u.callWith { lib = 1; } ({ config, ... }: config)`);
+    const e = await evalError(
+      `let u = ${util}; in u.callWith { lib = 1; } ({ config, ... }: config)`,
+    );
     expect(e).toContain("called without required argument 'config'");
   });
   it("names definitions file#attr, and node files alone", async () => {
@@ -250,11 +274,13 @@ describe("user outputs without flake-parts (outputs.nix over builtins)", () => {
   // Output files live in a temp flake dir; data refers to them as Nix paths, as fleet.nix does.
   const dir = tempDir("outputs-a");
   const files: Record<string, string> = {
-    "outputs/flake/templates.nix": "{ lib, nodes, ... }: { basic = { path = 1; }; nodeNames = builtins.attrNames nodes; }",
+    "outputs/flake/templates.nix":
+      "{ lib, nodes, ... }: { basic = { path = 1; }; nodeNames = builtins.attrNames nodes; }",
     "private/outputs/flake/templates.nix": "{ extra = { path = 2; }; }",
     "outputs/flake/overlays.nix": '[ "public" ]',
     "private/outputs/flake/overlays.nix": '[ "private" ]',
-    "outputs/perSystem/packages.nix": "{ system, pkgs, ... }: { which = system; fromPkgs = pkgs.tag; }",
+    "outputs/perSystem/packages.nix":
+      "{ system, pkgs, ... }: { which = system; fromPkgs = pkgs.tag; }",
     "outputs/flake/lib.nix": "{ x = 1; }",
     "outputs/flake/nixverse.nix": "{ x = 1; }",
     "outputs/flake/nixosConfigurations.nix": "{ x = 1; }",
@@ -284,14 +310,17 @@ describe("user outputs without flake-parts (outputs.nix over builtins)", () => {
         libInput.legacyPackages = lib.genAttrs [ "x86_64-linux" "aarch64-darwin" ] (s: { tag = "pkgs-\${s}"; });
       };
     in`;
-  const f = (name: string, ...rels: string[]) => `${name} = [ ${rels.map((r) => `${dir}/${r}`).join(" ")} ];`;
+  const f = (name: string, ...rels: string[]) =>
+    `${name} = [ ${rels.map((r) => `${dir}/${r}`).join(" ")} ];`;
 
   it("merges public and private files, lists private first, and expands perSystem outputs", async () => {
-    const v = await evalJson(`${call(
-      f("templates", "outputs/flake/templates.nix", "private/outputs/flake/templates.nix") +
-        f("overlays", "outputs/flake/overlays.nix", "private/outputs/flake/overlays.nix"),
-      f("packages", "outputs/perSystem/packages.nix") + f("apps", "outputs/perSystem/apps.nix"),
-    )} { inherit (o) outputs userApps appSource; }`);
+    const v = await evalJson(
+      `${call(
+        f("templates", "outputs/flake/templates.nix", "private/outputs/flake/templates.nix") +
+          f("overlays", "outputs/flake/overlays.nix", "private/outputs/flake/overlays.nix"),
+        f("packages", "outputs/perSystem/packages.nix") + f("apps", "outputs/perSystem/apps.nix"),
+      )} { inherit (o) outputs userApps appSource; }`,
+    );
     expect(v).toEqual({
       outputs: {
         templates: { basic: { path: 1 }, extra: { path: 2 }, nodeNames: ["g", "n1"] },
@@ -301,7 +330,10 @@ describe("user outputs without flake-parts (outputs.nix over builtins)", () => {
           "aarch64-darwin": { which: "aarch64-darwin", fromPkgs: "pkgs-aarch64-darwin" },
         },
       },
-      userApps: { "x86_64-linux": { hi: "x86_64-linux" }, "aarch64-darwin": { hi: "aarch64-darwin" } },
+      userApps: {
+        "x86_64-linux": { hi: "x86_64-linux" },
+        "aarch64-darwin": { hi: "aarch64-darwin" },
+      },
       appSource: "outputs/perSystem/apps.nix",
     });
   });
@@ -309,31 +341,47 @@ describe("user outputs without flake-parts (outputs.nix over builtins)", () => {
   it.each([
     ["lib", "Do not specify the lib flake output, it is generated automatically"],
     ["nixverse", "Do not specify the nixverse flake output, it is used internally by nixverse"],
-    ["nixosConfigurations", "Do not specify the nixosConfigurations flake output, it is generated automatically"],
-    ["darwinConfigurations", "Do not specify the darwinConfigurations flake output, it is generated automatically"],
+    [
+      "nixosConfigurations",
+      "Do not specify the nixosConfigurations flake output, it is generated automatically",
+    ],
+    [
+      "darwinConfigurations",
+      "Do not specify the darwinConfigurations flake output, it is generated automatically",
+    ],
   ])("refuses a user %s output", async (name, message) => {
     const e = await evalError(`${call(f(name, `outputs/flake/${name}.nix`), "")} o.outputs`);
     expect(e).toContain(message);
   });
 
   it("names both files when public and private define the same key", async () => {
-    const e = await evalError(`${call(f("clash", "outputs/flake/clash.nix", "private/outputs/flake/clash.nix"), "")} o.outputs`);
-    expect(e).toContain("Output `clash.a` is defined in both `private/outputs/flake/clash.nix` and `outputs/flake/clash.nix`");
+    const e = await evalError(
+      `${call(f("clash", "outputs/flake/clash.nix", "private/outputs/flake/clash.nix"), "")} o.outputs`,
+    );
+    expect(e).toContain(
+      "Output `clash.a` is defined in both `private/outputs/flake/clash.nix` and `outputs/flake/clash.nix`",
+    );
   });
 });
 
 describe("generated fleet data matches the runtime's contract (docs/fleet-data.md)", () => {
   const examples = ["quickstart", "cluster", "fleet"];
-  it.each(examples)("examples/%s: generated files parse and fleet.nix has every field the runtime reads", async (name) => {
-    const dir = tempDir(`contract-${name}`);
-    cpSync(join(repoRoot, "examples", name), dir, { recursive: true });
-    const g = await gen(dir);
-    expect(g.code, g.stderr).toBe(0);
-    for (const f of ["flake.nix", "nixverse/fleet.nix", ...runtimeFiles.map((r) => `nixverse/lib/${r}`)]) {
-      const r = await run("nix-instantiate", ["--parse", join(dir, f)]);
-      expect(r.code, `${f}: ${r.stderr}`).toBe(0);
-    }
-    const check = await evalJson(`
+  it.each(examples)(
+    "examples/%s: generated files parse and fleet.nix has every field the runtime reads",
+    async (name) => {
+      const dir = tempDir(`contract-${name}`);
+      cpSync(join(repoRoot, "examples", name), dir, { recursive: true });
+      const g = await gen(dir);
+      expect(g.code, g.stderr).toBe(0);
+      for (const f of [
+        "flake.nix",
+        "nixverse/fleet.nix",
+        ...runtimeFiles.map((r) => `nixverse/lib/${r}`),
+      ]) {
+        const r = await run("nix-instantiate", ["--parse", join(dir, f)]);
+        expect(r.code, `${f}: ${r.stderr}`).toBe(0);
+      }
+      const check = await evalJson(`
       let
         d = import ${dir}/nixverse/fleet.nix;
         nodeKeys = [ "channel" "configuration" "diskConfig" "dir" "groups" "hardware" "home" "hostKeyPub" "inputs" "meta" "os" "parents" "secrets" "system" ];
@@ -347,13 +395,25 @@ describe("generated fleet data matches the runtime's contract (docs/fleet-data.m
         groups = builtins.mapAttrs (n: v: missing groupKeys v) d.groups;
         version = d.version;
       }`);
-    const c = check as { top: string[]; outputs: string[]; modules: string[]; nodes: Record<string, string[]>; groups: Record<string, string[]>; version: number };
-    expect(c.version).toBe(1);
-    expect(c.top).toEqual([]);
-    expect(c.outputs).toEqual([]);
-    expect(c.modules).toEqual([]);
-    expect(Object.keys(c.nodes).length).toBeGreaterThan(0);
-    for (const [n, problems] of Object.entries(c.nodes)) expect(problems.filter((p) => p !== ""), n).toEqual([]);
-    for (const [g, problems] of Object.entries(c.groups)) expect(problems, g).toEqual([]);
-  });
+      const c = check as {
+        top: string[];
+        outputs: string[];
+        modules: string[];
+        nodes: Record<string, string[]>;
+        groups: Record<string, string[]>;
+        version: number;
+      };
+      expect(c.version).toBe(1);
+      expect(c.top).toEqual([]);
+      expect(c.outputs).toEqual([]);
+      expect(c.modules).toEqual([]);
+      expect(Object.keys(c.nodes).length).toBeGreaterThan(0);
+      for (const [n, problems] of Object.entries(c.nodes))
+        expect(
+          problems.filter((p) => p !== ""),
+          n,
+        ).toEqual([]);
+      for (const [g, problems] of Object.entries(c.groups)) expect(problems, g).toEqual([]);
+    },
+  );
 });

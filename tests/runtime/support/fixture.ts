@@ -164,7 +164,13 @@ ${inputNames.map((n) => `    ${n}.url = "github:example/${n}";`).join("\n")}
 }
 
 /** A complete hand-made flake: tree + fleet data + flake.nix + the runtime library. */
-export function handFlake(name: string, src: string | null, tree: Tree, inputNames: string[], data: FleetData): string {
+export function handFlake(
+  name: string,
+  src: string | null,
+  tree: Tree,
+  inputNames: string[],
+  data: FleetData,
+): string {
   const dir = fixtureDir(name, src, tree);
   writeTree(dir, {
     "nixverse/fleet.nix": renderFleetNix(data),

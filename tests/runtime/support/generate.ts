@@ -29,12 +29,19 @@ export async function generatedFlake(
   }
   writeTree(dir, extra);
   const r = await gen(dir);
-  if (r.code !== 0) throw new Error(`nixverse-gen gen failed for ${name} (exit ${r.code}):\n${r.stdout}${r.stderr}`);
+  if (r.code !== 0)
+    throw new Error(
+      `nixverse-gen gen failed for ${name} (exit ${r.code}):\n${r.stdout}${r.stderr}`,
+    );
   return dir;
 }
 
 /** Generate and expect failure; returns the CLI's output. */
-export async function generateFails(name: string, src: string | null, extra: Tree = {}): Promise<string> {
+export async function generateFails(
+  name: string,
+  src: string | null,
+  extra: Tree = {},
+): Promise<string> {
   const dir = fixtureDir(name, src);
   for (const f of ["default.nix", "inputs.nix"]) {
     const p = join(dir, f);
@@ -42,7 +49,9 @@ export async function generateFails(name: string, src: string | null, extra: Tre
   }
   writeTree(dir, extra);
   const r = await gen(dir);
-  if (r.code === 0) throw new Error(`nixverse-gen gen succeeded for ${name}, but an error was expected`);
-  if (existsSync(join(dir, "flake.nix"))) throw new Error(`nixverse-gen wrote flake.nix for ${name} although it failed`);
+  if (r.code === 0)
+    throw new Error(`nixverse-gen gen succeeded for ${name}, but an error was expected`);
+  if (existsSync(join(dir, "flake.nix")))
+    throw new Error(`nixverse-gen wrote flake.nix for ${name} although it failed`);
   return `${r.stdout}${r.stderr}`;
 }

@@ -43,8 +43,16 @@ export function tempDir(prefix: string): string {
 
 /** Why tier B cannot run here, or null when it can. */
 export function tierBMissing(): string | null {
-  if (!inputsDir) return "NIX_INPUTS_DIR is not set (tier B needs the pinned checkouts of TESTING.md)";
-  for (const name of ["nixpkgs.lib", "home-manager", "sops-nix", "disko", "flake-parts", "nixverse"]) {
+  if (!inputsDir)
+    return "NIX_INPUTS_DIR is not set (tier B needs the pinned checkouts of TESTING.md)";
+  for (const name of [
+    "nixpkgs.lib",
+    "home-manager",
+    "sops-nix",
+    "disko",
+    "flake-parts",
+    "nixverse",
+  ]) {
     if (!existsSync(join(inputsDir, name))) return `NIX_INPUTS_DIR has no ${name} checkout`;
   }
   if (!existsSync(standinsSrc)) return `no stand-ins at ${standinsSrc}`;
@@ -114,7 +122,8 @@ export async function flakeInputNames(flakeDir: string): Promise<string[]> {
     "-E",
     `builtins.attrNames ((import ${join(flakeDir, "flake.nix")}).inputs or { })`,
   ]);
-  if (r.code !== 0) throw new Error(`cannot read the inputs of ${flakeDir}/flake.nix:\n${r.stderr}`);
+  if (r.code !== 0)
+    throw new Error(`cannot read the inputs of ${flakeDir}/flake.nix:\n${r.stderr}`);
   return JSON.parse(r.stdout) as string[];
 }
 
@@ -124,9 +133,19 @@ export type EvalResult = { ok: true; value: unknown } | { ok: false; error: stri
  * `nix eval --json path:DIR#ATTR [--apply FN]` with every input replaced by a stand-in or a
  * pinned checkout. Errors come back as values so tests can match their messages.
  */
-export async function flakeEval(flakeDir: string, attr: string, apply?: string): Promise<EvalResult> {
+export async function flakeEval(
+  flakeDir: string,
+  attr: string,
+  apply?: string,
+): Promise<EvalResult> {
   const names = await flakeInputNames(flakeDir);
-  const args = ["eval", "--json", "--no-write-lock-file", `path:${flakeDir}#${attr}`, ...overridesFor(names)];
+  const args = [
+    "eval",
+    "--json",
+    "--no-write-lock-file",
+    `path:${flakeDir}#${attr}`,
+    ...overridesFor(names),
+  ];
   if (apply) args.push("--apply", apply);
   const r = await run("nix", args);
   if (r.code === 0) return { ok: true, value: JSON.parse(r.stdout) as unknown };
@@ -145,7 +164,10 @@ export async function flakeValue(flakeDir: string, attr: string, apply?: string)
 /** The error text; fails when evaluation succeeds. */
 export async function flakeError(flakeDir: string, attr: string, apply?: string): Promise<string> {
   const r = await flakeEval(flakeDir, attr, apply);
-  if (r.ok) throw new Error(`nix eval ${attr} succeeded (${JSON.stringify(r.value)}) but an error was expected`);
+  if (r.ok)
+    throw new Error(
+      `nix eval ${attr} succeeded (${JSON.stringify(r.value)}) but an error was expected`,
+    );
   return r.error;
 }
 
