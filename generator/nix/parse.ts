@@ -6,6 +6,7 @@
 import type {
   AttrName,
   AttrSet,
+  BinaryOp,
   Binding,
   Expr,
   Formal,
@@ -68,7 +69,7 @@ function describe(t: Token): string {
 
 type Assoc = "left" | "right" | "nonassoc";
 // parser.y's %left/%right/%nonassoc lines, lowest first.
-const BINARY: Partial<Record<string, { level: number; assoc: Assoc; op: string }>> = {
+const BINARY: Partial<Record<string, { level: number; assoc: Assoc; op: BinaryOp | "?" }>> = {
   IMPL: { level: 1, assoc: "right", op: "->" },
   OR: { level: 2, assoc: "left", op: "||" },
   AND: { level: 3, assoc: "left", op: "&&" },
@@ -301,7 +302,7 @@ class Parser {
       const rhs = this.parseOp(info.level, info.assoc);
       lhs = {
         kind: "Binary",
-        op: info.op as never,
+        op: info.op,
         lhs,
         rhs,
         span: { start: lhs.span.start, end: rhs.span.end },
@@ -404,7 +405,8 @@ class Parser {
             this.next();
             const bindings = this.parseBinds("}");
             this.expect("}", "'}'");
-            return { kind: "AttrSet", rec: false, bindings, span: this.span(start) } as AttrSet;
+            const set: AttrSet = { kind: "AttrSet", rec: false, bindings, span: this.span(start) };
+            return set;
           }
           case "[": {
             this.next();
