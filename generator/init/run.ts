@@ -43,6 +43,11 @@ async function readOptional(file: string): Promise<string | null> {
 
 const NODE_NAME = /^[^\s._/]+$/;
 
+/** Nixverse's node-name rule (no space, dot, underscore; not `current` or `common`). */
+export function validNodeName(name: string): boolean {
+  return NODE_NAME.test(name) && name !== "current" && name !== "common";
+}
+
 export async function initFleet(
   dir: string,
   opts: { node?: string } = {},
@@ -60,7 +65,7 @@ export async function initFleet(
     warnings: [],
   };
   const node = opts.node ?? DEFAULT_NODE;
-  if (!NODE_NAME.test(node) || node === "current" || node === "common") {
+  if (!validNodeName(node)) {
     return fail(
       diag(
         "init-node-name",

@@ -115,8 +115,10 @@ describe("init in an empty directory", () => {
   it("rejects a bad node name as a usage of init, writing nothing", async () => {
     const dir = tempDir();
     const r = await runCli(["init", "--node", "my_node"], dir);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('"my_node" cannot be a node name');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^nixverse-gen init: "my_node" cannot be a node name: .*\(see "nixverse-gen init --help"\)\n$/,
+    );
     expect(snapshot(dir)).toEqual({});
   });
 });

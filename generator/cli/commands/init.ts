@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { formatDiagnostic } from "../../errors.js";
 import type { InitResult } from "../../init/run.js";
-import { initFleet } from "../../init/run.js";
+import { initFleet, validNodeName } from "../../init/run.js";
 import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
 import { UsageError } from "../command.js";
@@ -98,6 +98,11 @@ export const init: Command = {
     );
     if (positionals.length > 1)
       throw new UsageError(`expected at most one directory, got ${positionals.length}`);
+    if (values.node !== undefined && !validNodeName(values.node)) {
+      throw new UsageError(
+        `"${values.node}" cannot be a node name: no spaces, dots, underscores or slashes, and not current or common`,
+      );
+    }
     const dir = path.resolve(ctx.cwd, positionals[0] ?? ".");
     const result = await initFleet(dir, values.node === undefined ? {} : { node: values.node });
     const st = style(ctx.color);
