@@ -283,7 +283,21 @@ describe("init adopting a Nixverse repository", () => {
 // flake after; both through the real module system (stand-in nixpkgs, real home-manager and
 // sops-nix), and the machines must come out the same.
 const tierB = tierBMissing();
-if (tierB) console.log(`SKIPPED: adoption compared with the original Nixverse (tier B): ${tierB}`);
+if (tierB) console.log(`SKIPPED: tier-B init checks (the starter node, adoption compared with the original Nixverse): ${tierB}`);
+
+describe.skipIf(tierB !== null)("the starter node through the real module system", () => {
+  it("evaluates as NixOS would build it: host name, platform, root file system, sshd", async () => {
+    const dir = tempDir();
+    expect((await runCli(["init"], dir)).code).toBe(0);
+    expect(
+      await flakeValue(
+        dir,
+        "nixosConfigurations.my-node.config",
+        'c: [ c.networking.hostName c.nixpkgs.hostPlatform.system c.fileSystems."/".device c.services.openssh.enable ]',
+      ),
+    ).toEqual(["my-node", "x86_64-linux", "/dev/sda1", true]);
+  });
+});
 
 describe.skipIf(tierB !== null)("adoption compared with the original Nixverse", () => {
   // b1b80d5 evaluates user outputs through flake-parts, which needs `systems`: real Nixverse
