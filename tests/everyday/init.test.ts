@@ -283,7 +283,10 @@ describe("init adopting a Nixverse repository", () => {
 // flake after; both through the real module system (stand-in nixpkgs, real home-manager and
 // sops-nix), and the machines must come out the same.
 const tierB = tierBMissing();
-if (tierB) console.log(`SKIPPED: tier-B init checks (the starter node, adoption compared with the original Nixverse): ${tierB}`);
+if (tierB)
+  console.log(
+    `SKIPPED: tier-B init checks (the starter node, adoption compared with the original Nixverse): ${tierB}`,
+  );
 
 describe.skipIf(tierB !== null)("the starter node through the real module system", () => {
   it("evaluates as NixOS would build it: host name, platform, root file system, sshd", async () => {
