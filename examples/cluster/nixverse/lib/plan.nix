@@ -16,17 +16,13 @@
 let
   inherit (builtins)
     attrNames
-    concatLists
     concatMap
     concatStringsSep
     elem
     filter
     genList
     hasAttr
-    head
-    isString
     length
-    listToAttrs
     map
     replaceStrings
     sort
@@ -302,6 +298,34 @@ let
           i = m.install;
           node = nodesData.${n};
           hwPath = "${flakeDir}/${node.dir}/hardware-configuration.nix";
+          hwSuffix = "/${node.dir}/hardware-configuration.nix";
+          endsWith =
+            suffix: str:
+            let
+              ls = builtins.stringLength str;
+              lx = builtins.stringLength suffix;
+            in
+            ls >= lx && builtins.substring (ls - lx) lx str == suffix;
+          hasHardware = builtins.any (p: endsWith hwSuffix (toString p)) (node.hardware or [ ]);
+          anywhere =
+            extra:
+            [
+              "nixos-anywhere"
+              "--flake"
+              "${flakeRef}#${n}"
+            ]
+            ++ extra;
+          sshOptions = concatMap (o: [ "--ssh-option" o ]) i.sshOpts;
+          installFlags =
+            [
+              "--build-on"
+              (if i.buildOnRemote then "remote" else "local")
+            ]
+            ++ optional (!i.useSubstitutes) "--no-substitute-on-destination"
+            # expanded by the runner to `--extra-files <dir>`, or dropped when there are no host files
+            ++ [ "@extraFiles@" ]
+            ++ sshOptions
+            ++ [ i.targetHost ];
         in
         if m.os == "darwin" then
           {
@@ -318,28 +342,48 @@ let
             error = "Missing meta configuration install.targetHost for node ${n} (set install.targetHost or deploy.targetHost)";
             steps = [ ];
           }
-        else
+        else if hasHardware then
           {
             error = null;
             steps = [
               (step "run" (
-                [
-                  "nixos-anywhere"
-                  "--flake"
-                  "${flakeRef}#${n}"
+                anywhere [
                   "--generate-hardware-config"
                   "nixos-generate-config"
                   hwPath
-                  "--build-on"
-                  (if i.buildOnRemote then "remote" else "local")
                 ]
-                ++ optional (!i.useSubstitutes) "--no-substitute-on-destination"
-                # expanded by the runner to `--extra-files <dir>`, or dropped when there are no host files
-                ++ [ "@extraFiles@" ]
-                ++ concatMap (o: [ "--ssh-option" o ]) i.sshOpts
+                ++ installFlags
+              ) { })
+              (step "gitAdd" [ hwPath ] { })
+            ];
+          }
+        else
+          # The flake imports only the hardware-configuration.nix files that existed when it was
+          # generated. For a first install: kexec and detect the hardware, regenerate the flake so
+          # it imports the new file, then partition and install with it.
+          {
+            error = null;
+            steps = [
+              (step "run" (
+                anywhere [
+                  "--phases"
+                  "kexec"
+                  "--generate-hardware-config"
+                  "nixos-generate-config"
+                  hwPath
+                ]
+                ++ sshOptions
                 ++ [ i.targetHost ]
               ) { })
               (step "gitAdd" [ hwPath ] { })
+              (step "regenerate" [ ] { })
+              (step "run" (
+                anywhere [
+                  "--phases"
+                  "disko,install,reboot"
+                ]
+                ++ installFlags
+              ) { })
             ];
           };
 

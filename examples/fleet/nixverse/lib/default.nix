@@ -95,7 +95,8 @@ let
     systems = outputSystems;
   };
 
-  # `nix run . <command>`: the generated runner script (it reads `public.plan`).
+  # `nix run . <command>`: the generated runner script (it reads `public.plan`). toString: the
+  # flake source is already in the store; interpolating the path would copy it a second time.
   runner = {
     type = "app";
     program = "${toString flakePath}/nixverse/run.sh";
@@ -135,8 +136,7 @@ in
     };
     # A function of the decrypted master secrets expression (used by `nixverse-gen secrets`).
     secrets = import ./secrets.nix {
-      inherit lib data userInputs;
-      userLib = userLib;
+      inherit lib data userInputs userLib;
       nodes = entities.all;
     };
   };
