@@ -11,9 +11,10 @@ function version(): string {
   return pkg.version;
 }
 
-function topHelp(): string {
-  const width = Math.max(...commands.map((c) => c.name.length), 4);
-  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+async function topHelp(): Promise<string> {
+  const all = await Promise.all(commands.map((c) => c.load()));
+  const width = Math.max(...all.map((c) => c.name.length), 4);
+  const lines = all.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
     "nixverse-gen — compile a Nixverse-style fleet tree into a self-contained flake.nix",
     "",
@@ -50,10 +51,10 @@ export async function main(argv: string[], ctx: CliContext = defaultContext()): 
   if (first === "-h" || first === "--help" || first === "help") {
     const topic = first === "help" ? rest[0] : undefined;
     if (topic === undefined) {
-      ctx.stdout.write(topHelp());
+      ctx.stdout.write(await topHelp());
       return 0;
     }
-    const cmd = commands.find((c) => c.name === topic);
+    const cmd = await commands.find((c) => c.name === topic)?.load();
     if (!cmd) {
       ctx.stderr.write(`nixverse-gen: unknown help topic "${topic}" (run "nixverse-gen --help")\n`);
       return 2;
@@ -64,10 +65,10 @@ export async function main(argv: string[], ctx: CliContext = defaultContext()): 
   let cmd: Command | undefined;
   let args: string[];
   if (first === undefined || first.startsWith("-")) {
-    cmd = commands[0];
+    cmd = await commands[0]?.load();
     args = argv;
   } else {
-    cmd = commands.find((c) => c.name === first);
+    cmd = await commands.find((c) => c.name === first)?.load();
     args = rest;
     if (!cmd) {
       ctx.stderr.write(
@@ -77,7 +78,7 @@ export async function main(argv: string[], ctx: CliContext = defaultContext()): 
     }
   }
   if (!cmd) {
-    ctx.stderr.write(topHelp());
+    ctx.stderr.write(await topHelp());
     return 2;
   }
   if (args.includes("-h") || args.includes("--help")) {
