@@ -32,7 +32,8 @@ async function topHelp(): Promise<string> {
 
 export function defaultContext(): CliContext {
   const env = process.env;
-  const color = Boolean(process.stdout.isTTY) && env.NO_COLOR === undefined && env.TERM !== "dumb";
+  // no-color.org: NO_COLOR disables colour when present and not empty.
+  const color = Boolean(process.stdout.isTTY) && !env.NO_COLOR && env.TERM !== "dumb";
   return {
     cwd: process.cwd(),
     env,

@@ -39,21 +39,34 @@ export function findHomeFiles(
     `${dir}/users`,
     `private/${dir}/users`,
   ]);
+  const index = homeIndex(files);
   const home: Record<string, string[]> = {};
   const errors: Diagnostic[] = [];
   for (const d of dirs) {
-    const users = new Set<string>();
-    for (const f of files) {
-      if (!f.startsWith(`${d}/`)) continue;
-      const m = /^([^/]+)\/home(?:\.nix|\/default\.nix)$/.exec(f.slice(d.length + 1));
-      if (m) users.add(m[1]!);
-    }
-    for (const u of [...users].sort()) {
+    for (const u of index.get(d) ?? []) {
       const found = pickOne(files, `${d}/${u}`, "home", errors);
       if (found) (home[u] ??= []).push(found);
     }
   }
   return { home, errors };
+}
+
+/** users dir → sorted user names with a home file; built once per scanned tree (fleets are big). */
+const homeIndexes = new WeakMap<FileSet, Map<string, string[]>>();
+function homeIndex(files: FileSet): Map<string, string[]> {
+  let index = homeIndexes.get(files);
+  if (index) return index;
+  const sets = new Map<string, Set<string>>();
+  for (const f of files) {
+    const m = /^(.*\/users)\/([^/]+)\/home(?:\.nix|\/default\.nix)$/.exec(f);
+    if (!m) continue;
+    const users = sets.get(m[1]!) ?? new Set<string>();
+    users.add(m[2]!);
+    sets.set(m[1]!, users);
+  }
+  index = new Map([...sets].map(([d, us]) => [d, [...us].sort()]));
+  homeIndexes.set(files, index);
+  return index;
 }
 
 /**

@@ -69,7 +69,10 @@ export function renderAll(
   }
   if (existsSync(RUNNER_TEMPLATE)) {
     const tpl = Handlebars.compile(readFileSync(RUNNER_TEMPLATE, "utf8"), { noEscape: true, strict: true });
-    files.set(`${OWNED_DIR}/run.sh`, { content: tpl({ version: version() }), executable: true });
+    files.set(`${OWNED_DIR}/run.sh`, {
+      content: tpl({ version: version(), parallel: config.deploy.parallel }),
+      executable: true,
+    });
   }
   return files;
 }

@@ -8,6 +8,7 @@ import { diag, fail, ok } from "../errors.js";
 import type { GeneratedFiles } from "../render/generated.js";
 import { GENERATED_MARK } from "../render/generated.js";
 import { applyAtomically } from "./atomic.js";
+import type { Changes } from "./existing.js";
 import { changesBetween, readOwned } from "./existing.js";
 
 export interface WriteOutcome {
@@ -15,7 +16,7 @@ export interface WriteOutcome {
   removed: string[];
   /** flake.nix.bak, when --force replaced a hand-written flake.nix. */
   backup: string | null;
-  /** Unified diff of what differs (for --check), empty when up to date. */
+  /** With --check: unified diff of what differs, empty when up to date. */
   diff: string;
 }
 
@@ -30,21 +31,7 @@ export async function commitGeneration(
 ): Promise<Result<WriteOutcome>> {
   const existing = await readOwned(root);
   const changes = changesBetween(existing, files);
-  const diff = [...changes.write, ...changes.remove]
-    .sort()
-    .map((rel) =>
-      createTwoFilesPatch(
-        `a/${rel}`,
-        `b/${rel}`,
-        existing.get(rel)?.content ?? "",
-        files.get(rel)?.content ?? "",
-        undefined,
-        undefined,
-        { context: 3 },
-      ).replace(/^=+\n/, ""),
-    )
-    .join("");
-  if (opts.check) return ok({ written: [], removed: [], backup: null, diff });
+  if (opts.check) return ok({ written: [], removed: [], backup: null, diff: unifiedDiff(existing, files, changes) });
   if (!changes.write.length && !changes.remove.length) {
     return ok({ written: [], removed: [], backup: null, diff: "" });
   }
@@ -82,7 +69,28 @@ export async function commitGeneration(
   }
   const created = changes.write.filter((rel) => !existing.has(rel));
   await intentToAdd(root, created);
-  return ok({ written: changes.write, removed: changes.remove, backup, diff });
+  return ok({ written: changes.write, removed: changes.remove, backup, diff: "" });
+}
+
+function unifiedDiff(
+  existing: Map<string, { content: string }>,
+  files: GeneratedFiles,
+  changes: Changes,
+): string {
+  return [...changes.write, ...changes.remove]
+    .sort()
+    .map((rel) =>
+      createTwoFilesPatch(
+        `a/${rel}`,
+        `b/${rel}`,
+        existing.get(rel)?.content ?? "",
+        files.get(rel)?.content ?? "",
+        undefined,
+        undefined,
+        { context: 3 },
+      ).replace(/^=+\n/, ""),
+    )
+    .join("");
 }
 
 /**
