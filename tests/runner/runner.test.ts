@@ -315,6 +315,40 @@ describe.skipIf(!nix)("runner: parallelism and failures", () => {
   });
 });
 
+describe.skipIf(!nix)("runner: a node that ignores SIGTERM", () => {
+  it("is killed after the grace period; nothing is left running", async () => {
+    const f = makeFleet();
+    const { data, meta } = nNodes(2);
+    const plan = writePlanFile(data, meta, { action: "deploy", names: ["all"], flakeDir: f.dir });
+    const marker = "43.625";
+    const child = spawn("bash", [f.runner, "node", "deploy", "all"], {
+      cwd: f.dir,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        PATH: `${f.bin}:${process.env.PATH}`,
+        FLAKE: f.dir,
+        STANDIN_LOG: f.log,
+        NIXVERSE_PLAN_FILE: plan,
+        STANDIN_SLEEP: marker,
+        STANDIN_IGNORE_TERM: "1",
+      },
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += String(d)));
+    for (let t = 0; t < 200 && (out.match(/running for/g) ?? []).length < 2; t++) await new Promise((r) => setTimeout(r, 50));
+    const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
+    const t0 = Date.now();
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThan(4000); // the TERM grace period was honoured…
+    expect(took).toBeLessThan(9000); // …and then KILL ended it
+    const left = spawnSync("ps", ["-eo", "args"], { encoding: "utf8" }).stdout.split("\n").filter((l) => l.includes(`sleep ${marker}`));
+    expect(left).toEqual([]);
+  });
+});
+
 describe.skipIf(!nix)("runner: a single node is stopped too", () => {
   it("SIGTERM to the runner stops a lone node without a terminal", async () => {
     const f = makeFleet();
