@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { generateIdentity, identityToRecipient } from "age-encryption";
 import { planNodes } from "../dist/secrets/node-files.js";
-import { applyChanges } from "../dist/secrets/flow.js";
+import { applyChanges } from "../dist/secrets/commit.js";
 import { fromPlain } from "../dist/secrets/sops/tree.js";
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -5,7 +5,8 @@ import { chmodSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { diag, formatDiagnostic, type Diagnostic } from "../errors.js";
 import { evalExpression, type NixOptions } from "./evaluate.js";
-import { applyChanges, loadForSecrets, type Loaded, type SecretsIo } from "./flow.js";
+import { applyChanges } from "./commit.js";
+import { loadForSecrets, type Loaded, type SecretsIo } from "./context.js";
 import { ensureHostKey, type FileChange, type NodeKeys } from "./node-files.js";
 import { masterRecipients, SopsConfigError } from "./sops-config.js";
 import {

@@ -6,7 +6,7 @@ import path from "node:path";
 import { expect, it } from "vitest";
 import { generateIdentity, identityToRecipient } from "age-encryption";
 import type { FleetModel } from "../../generator/model/types.js";
-import { applyChanges } from "../../generator/secrets/flow.js";
+import { applyChanges } from "../../generator/secrets/commit.js";
 import { planNodes, type PlanContext } from "../../generator/secrets/node-files.js";
 import { fromPlain, type SopsMap } from "../../generator/secrets/sops/tree.js";
 

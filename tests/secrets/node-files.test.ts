@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { generateIdentity, identityToRecipient } from "age-encryption";
 import { loadFleet } from "../../generator/model/load.js";
-import { applyChanges } from "../../generator/secrets/flow.js";
+import { applyChanges } from "../../generator/secrets/commit.js";
 import {
   HOST_KEY,
   HOST_KEY_PUB,

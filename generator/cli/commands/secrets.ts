@@ -10,7 +10,8 @@ import {
   evalCommand,
   type CryptOptions,
 } from "../../secrets/file-commands.js";
-import { editSecrets, rekeySecrets, type SecretsIo } from "../../secrets/flow.js";
+import type { SecretsIo } from "../../secrets/context.js";
+import { editSecrets, rekeySecrets } from "../../secrets/flow.js";
 import { SOPS_FORMATS, type SopsFormat } from "../../secrets/sops/document.js";
 
 const help = `Usage: nixverse-gen secrets <command> [options]
