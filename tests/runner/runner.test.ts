@@ -211,6 +211,23 @@ describe.skipIf(!nix)("runner: what runs", () => {
   });
 });
 
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+if (!hasScript) console.log("SKIPPED: runner colour test: script(1) from util-linux is not installed");
+describe.skipIf(!nix || !hasScript)("runner: colour", () => {
+  it("colours node names on a terminal, not with NO_COLOR, never in pipes or logs", () => {
+    const f = makeFleet();
+    const { data, meta } = nNodes(1);
+    const plan = writePlanFile(data, meta, { action: "deploy", names: ["n1"], flakeDir: f.dir });
+    const env = { ...process.env, TERM: "xterm", PATH: `${f.bin}:${process.env.PATH}`, FLAKE: f.dir, STANDIN_LOG: f.log, NIXVERSE_PLAN_FILE: plan };
+    const tty = (extra: Record<string, string>) =>
+      spawnSync("script", ["-qec", `bash ${f.runner} node deploy n1`, "/dev/null"], { encoding: "utf8", env: { ...env, ...extra } }).stdout;
+    expect(tty({})).toMatch(/\x1b\[1;3\dmn1\s*\x1b\[0m \| nixos-rebuild running/);
+    expect(tty({ NO_COLOR: "1" })).not.toContain("\x1b[");
+    expect(run(f, plan, ["node", "deploy", "n1"]).stdout).not.toContain("\x1b[");
+    expect(readFileSync(path.join(f.dir, "build/logs/n1.log"), "utf8")).not.toContain("\x1b[");
+  });
+});
+
 describe.skipIf(!nix)("runner: parallelism and failures", () => {
   it("never runs more than -p nodes at once, and does use -p", () => {
     for (const p of [2, 3]) {
