@@ -143,7 +143,9 @@ export function nixError(stderr: string, plainFile: string, masterFile: string):
     message += ` ${(lines[i] ?? "").trim()}`;
   }
   if (message === "") message = "nix eval failed";
-  message = message.replace(/^nixverse secrets: /, "");
+  message = message
+    .replace(/^nixverse secrets: /, "")
+    .replace(/\s*\(use '--show-trace' to show detailed location information\)/, "");
   const escaped = plainFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const pos = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stderr);
   const hint = /is not a node or group/.test(message)
