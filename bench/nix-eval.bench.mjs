@@ -218,8 +218,8 @@ function targets(byKey, sizes) {
   const slope = (f) => ((f(b(hi)) - f(b(lo))) / (hi - lo)).toFixed(1);
   if (b(lo) && b(hi) && hi > lo) {
     for (const [which, f, what] of [
-      ["o", (x) => x.o.values, "issue tree"],
-      ["b", (x) => x.b.values, "tree without outputs/"],
+      ["o", (x) => x.o.values, "the compared tree"],
+      ["b", (x) => x.b.values, "extra: tree without outputs/"],
     ]) {
       const r = f(b(hi)) / f(b(lo));
       rows.push({
@@ -227,7 +227,7 @@ function targets(byKey, sizes) {
         size: "ratio",
         value: r,
         unit: "×",
-        note: `${r.toFixed(3)}, ≤ 1.2: ${verdict(r <= 1.2)}; +${slope(f)} values per extra node${which === "o" ? ` (Nixverse: +${slope((x) => x.t.values)})` : ""}`,
+        note: `${r.toFixed(3)}, ≤ 1.2: ${verdict(r <= 1.2)}; +${slope(f)} values per extra node${which === "o" ? ` (Nixverse: +${slope((x) => x.t.values)})` : ` on a base of only ${int(f(b(lo)))} (no flake-parts)`}`,
       });
     }
   }
