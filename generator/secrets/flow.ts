@@ -9,7 +9,7 @@ import { diag } from "../errors.js";
 import { applyChanges } from "./commit.js";
 import { loadForSecrets, printAll, type Loaded, type SecretsIo } from "./context.js";
 import type { SecretsEvaluator } from "./evaluate.js";
-import { encryptMaster, masterRule, readMaster, secretsTemplate } from "./master.js";
+import { encryptMaster, masterRule, moveMaster, readMaster, secretsTemplate } from "./master.js";
 import { planNodes, type FileChange } from "./node-files.js";
 import { SopsConfigError } from "./sops-config.js";
 import { PlaintextWorkspace } from "./workspace.js";
@@ -134,8 +134,8 @@ export async function editSecrets(o: EditOptions): Promise<number> {
     }
     const changes = [...planned.value.changes];
     try {
-      if (changed || master.rel !== master.target)
-        changes.push(...(await encryptMaster(l, master, edited)));
+      if (changed) changes.push(...(await encryptMaster(l, master, edited)));
+      else changes.push(...moveMaster(master));
     } catch (e) {
       if (!(e instanceof SopsConfigError)) throw e;
       printAll(io, [diag("sops-config", e.message, { file: l.model.sopsConfig ?? ".sops.yaml" })]);
@@ -239,7 +239,7 @@ export async function rekeySecrets(o: RekeyOptions): Promise<number> {
     const current = master.metadata?.age.map((e) => e.recipient) ?? [];
     const same =
       current.length === recipients.length && current.every((r) => recipients.includes(r));
-    if (!same || master.rel !== master.target) {
+    if (!same) {
       // A recipient was removed or added: a fresh data key, so an old key cannot open new versions.
       changes.push(
         ...(await encryptMaster(
@@ -248,7 +248,7 @@ export async function rekeySecrets(o: RekeyOptions): Promise<number> {
           master.plaintext,
         )),
       );
-    }
+    } else changes.push(...moveMaster(master));
     await ws.commit(() => applyChanges(l.root, changes));
     summarize(io, changes);
     if (changes.length === 0)

@@ -52,6 +52,8 @@ export interface MasterState {
   /** Where it goes: private/secrets.yaml when private/ exists. */
   target: string;
   plaintext: string | null;
+  /** The file as it is on disk (to move it unchanged). */
+  text?: string;
   dataKey?: Uint8Array;
   metadata?: SopsMetadata;
 }
@@ -73,6 +75,7 @@ export async function readMaster(
         rel,
         target,
         plaintext: emitPlain(dec.branches, "binary"),
+        text,
         dataKey: dec.dataKey,
         metadata: dec.metadata,
       },
@@ -127,4 +130,13 @@ export async function encryptMaster(
   if (m.rel && m.rel !== m.target)
     out.push({ path: m.rel, content: null, created: false, why: "moved into private/" });
   return out;
+}
+
+/** Moving the master file into private/ unchanged keeps its bytes. */
+export function moveMaster(m: MasterState): FileChange[] {
+  if (!m.rel || m.rel === m.target || m.text === undefined) return [];
+  return [
+    { path: m.target, content: m.text, created: true, why: "master secrets moved into private/" },
+    { path: m.rel, content: null, created: false, why: "moved into private/" },
+  ];
 }
