@@ -277,6 +277,24 @@ describe.skipIf(!nix)("runner: parallelism and failures", () => {
     }
   });
 
+  it("a missing rebuild tool fails its nodes with a hint", () => {
+    const f = makeFleet();
+    const data: PlanData = {
+      nodes: { n1: { dir: "nodes/n1", os: "nixos", diskConfig: ["d.nix"], hardware: ["/x/nodes/n1/hardware-configuration.nix"] } },
+    };
+    const plan = writePlanFile(data, { n1: { os: "nixos", deploy: { targetHost: "root@n1" } } }, {
+      action: "install",
+      names: ["n1"],
+      flakeDir: f.dir,
+    });
+    // PATH without the stand-ins (and without any real nixos-anywhere)
+    const basePath = (process.env.PATH ?? "").split(":").filter((d) => !existsSync(path.join(d, "nixos-anywhere"))).join(":");
+    const r = run(f, plan, ["node", "install", "n1"], { PATH: basePath });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^n1\s+\| nixos-anywhere is not installed \(not on PATH\); run with it on PATH, e\.g\. nix shell nixpkgs#nixos-anywhere/m);
+    expect(summaryRows(r.stdout)).toEqual({ n1: { action: "install", result: "failed" } });
+  });
+
   it("a node whose plan has an error fails alone", () => {
     const f = makeFleet();
     const data: PlanData = {
