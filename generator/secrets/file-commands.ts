@@ -1,13 +1,13 @@
 // `secrets encrypt`, `secrets decrypt` and `secrets eval` (NIXVERSE-REFERENCE §7.6–7.8, with the
 // upstream bugs fixed: long type flags and --indent work).
 
-import { chmodSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { diag, formatDiagnostic, type Diagnostic } from "../errors.js";
 import { evalExpression, type NixOptions } from "./evaluate.js";
 import { applyChanges } from "./commit.js";
 import { loadForSecrets, type Loaded, type SecretsIo } from "./context.js";
-import { ensureHostKey, type FileChange, type NodeKeys } from "./node-files.js";
+import { ensureHostKey, HOST_KEY, nodeBase, type FileChange, type NodeKeys } from "./node-files.js";
 import { masterRecipients, SopsConfigError } from "./sops-config.js";
 import {
   decryptText,
@@ -86,7 +86,8 @@ async function nodeKeys(l: Loaded, o: CryptOptions, create: boolean): Promise<No
     ]);
     return null;
   }
-  if (!create && !node.hostKeyPub) {
+  const keyFiles = [`${nodeBase(l.model, node)}/${HOST_KEY}`, `${node.dir}/${HOST_KEY}`];
+  if (!create && !keyFiles.some((f) => existsSync(join(l.root, f)))) {
     printAll(o.io, [
       diag(
         "no-host-key",
