@@ -52,7 +52,10 @@ Options:
   -h, --help             show this help
 
 Master keys are read as sops reads them: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, and
-$XDG_CONFIG_HOME/sops/age/keys.txt (~/.config/sops/age/keys.txt).
+$XDG_CONFIG_HOME/sops/age/keys.txt (~/.config/sops/age/keys.txt); SOPS_AGE_SSH_PRIVATE_KEY_FILE
+adds an ed25519 SSH key converted as ssh-to-age does. Files are sops 3.x files: sops and sops-nix
+read ours and we read theirs (YAML, JSON, dotenv, binary; age keys only; YAML comments are not
+carried over, INI is not supported).
 
 Examples:
   nixverse-gen secrets edit
