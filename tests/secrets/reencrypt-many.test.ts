@@ -1,5 +1,5 @@
-// The acceptance bound: re-encrypting 100 nodes' secrets files takes < 2 s (bench/secrets.bench.mjs
-// prints the full table).
+// Re-encrypting 100 nodes' secrets files rewrites each exactly once and an unchanged run rewrites
+// none. How long it takes is bench/secrets.bench.mjs's business: no timed assertions in tests.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,7 +10,7 @@ import { applyChanges } from "../../generator/secrets/commit.js";
 import { planNodes, type PlanContext } from "../../generator/secrets/node-files.js";
 import { fromPlain, type SopsMap } from "../../generator/secrets/sops/tree.js";
 
-it("re-encrypts 100 nodes' files in under 2 s, and rewrites none when nothing changed", async () => {
+it("re-encrypts 100 nodes' files, and rewrites none when nothing changed", async () => {
   const root = mkdtempSync(path.join(os.tmpdir(), "nvg-bench-"));
   try {
     const identity = await generateIdentity();
@@ -54,20 +54,12 @@ it("re-encrypts 100 nodes' files in under 2 s, and rewrites none when nothing ch
     if (!first.ok) throw new Error(JSON.stringify(first.errors));
     await applyChanges(root, first.value.changes);
     for (const n of Object.values(model.nodes)) n.secretsFile = `${n.dir}/secrets.yaml`;
-    const times: number[] = [];
     for (let v = 1; v <= 3; v++) {
-      const t = performance.now();
       const r = await planNodes(ctx, docs(v));
       if (!r.ok) throw new Error(JSON.stringify(r.errors));
       expect(r.value.written).toHaveLength(100);
       await applyChanges(root, r.value.changes);
-      times.push(performance.now() - t);
     }
-    const median = [...times].sort((a, b) => a - b)[1] as number;
-    console.log(
-      `re-encrypting 100 nodes' files: median ${median.toFixed(0)} ms (runs: ${times.map((x) => x.toFixed(0)).join(", ")})`,
-    );
-    expect(median).toBeLessThan(2000);
     const again = await planNodes(ctx, docs(3));
     expect(again.ok && again.value.changes).toEqual([]);
   } finally {
