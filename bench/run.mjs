@@ -22,7 +22,11 @@ const fmt = (v) => (typeof v === "number" ? (v >= 100 ? v.toFixed(0) : v.toFixed
 const cols = ["bench", "size", "value", "unit", "note"];
 const cells = rows.map((r) => cols.map((c) => (c === "value" ? fmt(r[c]) : (r[c] ?? ""))));
 const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => String(row[i]).length)));
-const line = (row) => row.map((v, i) => String(v)[i === 2 ? "padStart" : "padEnd"](widths[i])).join("  ").trimEnd();
+const line = (row) =>
+  row
+    .map((v, i) => String(v)[i === 2 ? "padStart" : "padEnd"](widths[i]))
+    .join("  ")
+    .trimEnd();
 let nixVersion = "n/a";
 try {
   nixVersion = execaSync("nix", ["--version"]).stdout.trim();
@@ -32,4 +36,7 @@ console.log(`machine: ${machine}\n`);
 console.log(line(cols));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const row of cells) console.log(line(row));
-writeFileSync(new URL("results.json", dir), `${JSON.stringify({ machine, date: new Date().toISOString(), rows }, null, 2)}\n`);
+writeFileSync(
+  new URL("results.json", dir),
+  `${JSON.stringify({ machine, date: new Date().toISOString(), rows }, null, 2)}\n`,
+);

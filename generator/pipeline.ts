@@ -58,10 +58,18 @@ export async function planGeneration(root: string): Promise<Result<Generation>> 
   const declared = userInputs.value?.names ?? [];
   const inputs = planInputs(fleet.value.model, declared, config.value);
   if (!inputs.ok) return inputs;
-  if (Object.keys(fleet.value.model.nodes).length === 0 && !fleet.value.tree.files.has("inputs.nix")) {
+  if (
+    Object.keys(fleet.value.model.nodes).length === 0 &&
+    !fleet.value.tree.files.has("inputs.nix")
+  ) {
     // Still a valid flake (lib/pkgs/outputs only), but worth a word.
     fleet.value.warnings.push(
-      diag("no-nodes", "no nodes found under nodes/", { file: "nodes" }, "add nodes/<name>/node.nix"),
+      diag(
+        "no-nodes",
+        "no nodes found under nodes/",
+        { file: "nodes" },
+        "add nodes/<name>/node.nix",
+      ),
     );
   }
   const files = renderAll(fleet.value.model, inputs.value, userInputs.value, config.value);

@@ -5,9 +5,9 @@ import { commands } from "./commands/index.js";
 import { DiagnosticError, formatDiagnostic } from "../errors.js";
 
 function version(): string {
-  const pkg = JSON.parse(
-    readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
-  ) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -90,7 +90,9 @@ export async function main(argv: string[], ctx: CliContext = defaultContext()): 
     return await cmd.run(args, ctx);
   } catch (e) {
     if (e instanceof UsageError) {
-      ctx.stderr.write(`nixverse-gen ${cmd.name}: ${e.message} (see "nixverse-gen ${cmd.name} --help")\n`);
+      ctx.stderr.write(
+        `nixverse-gen ${cmd.name}: ${e.message} (see "nixverse-gen ${cmd.name} --help")\n`,
+      );
       return 2;
     }
     if (e instanceof DiagnosticError) {

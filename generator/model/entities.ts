@@ -65,7 +65,10 @@ export interface Entities {
 const NAME_RE = /^[^\s._]+$/;
 
 /** Name rules for every entry of nodes/ (REFERENCE §1): files count too, `common` is exempt. */
-export function checkEntryNames(entries: { public: NodesEntry[]; private: NodesEntry[] }): Diagnostic[] {
+export function checkEntryNames(entries: {
+  public: NodesEntry[];
+  private: NodesEntry[];
+}): Diagnostic[] {
   const errors: Diagnostic[] = [];
   for (const layer of ["public", "private"] as const) {
     const prefix = layer === "private" ? "private/nodes" : "nodes";
@@ -216,7 +219,9 @@ export function linkEntities(files: EntityFile[]): Result<Entities> {
       childNames:
         type === "group"
           ? uniqueSorted(
-              defs.flatMap((d) => (d.bindings ?? []).map((b) => b.name)).filter((c) => c !== "common"),
+              defs
+                .flatMap((d) => (d.bindings ?? []).map((b) => b.name))
+                .filter((c) => c !== "common"),
             )
           : [],
     });
@@ -348,10 +353,7 @@ function bindingLoc(defs: EntityFile[], key: string) {
 }
 
 /** Walks up from a group; returns the containment chain when it comes back to a visited name. */
-function findCycle(
-  start: string,
-  linked: Map<string, { parentNames: string[] }>,
-): string[] | null {
+function findCycle(start: string, linked: Map<string, { parentNames: string[] }>): string[] | null {
   // path is kept child-first: [start]; walking to parent p makes "p ⊇ …".
   const walk = (name: string, visited: Set<string>, path: string[]): string[] | null => {
     for (const p of linked.get(name)?.parentNames ?? []) {

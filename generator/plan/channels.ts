@@ -9,7 +9,12 @@ export type Need = "nixpkgs" | "home-manager" | "sops-nix" | "disko" | "nix-darw
 const RELEASE = /^\d\d\.\d\d$/;
 
 /** URL for input `need` on (channel, os), or null when the channel is unknown. */
-export function conventionalUrl(need: Need, channel: string, os: Os, config: Config): string | null {
+export function conventionalUrl(
+  need: Need,
+  channel: string,
+  os: Os,
+  config: Config,
+): string | null {
   const custom = config.channels[channel];
   if (custom) {
     if (need === "nixpkgs") return custom.nixpkgs?.[os] ?? null;

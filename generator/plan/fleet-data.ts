@@ -59,12 +59,15 @@ export function fleetData(model: FleetModel, inputs: InputsPlan, config: Config)
       "The winning file per package (private beats public).",
       Object.fromEntries(Object.entries(model.pkgs).map(([k, v]) => [k, p(v[0]!)])),
     ),
-    modules: new NixCommented("name → files, public then private; modules/os is in nixos and darwin.", {
-      nixos: named(model.modules.nixos),
-      darwin: named(model.modules.darwin),
-      home: named(model.modules.home),
-      flake: named(model.modules.flake),
-    }),
+    modules: new NixCommented(
+      "name → files, public then private; modules/os is in nixos and darwin.",
+      {
+        nixos: named(model.modules.nixos),
+        darwin: named(model.modules.darwin),
+        home: named(model.modules.home),
+        flake: named(model.modules.flake),
+      },
+    ),
     outputs: {
       flake: named(model.outputs.flake),
       perSystem: named(model.outputs.perSystem),

@@ -40,10 +40,16 @@ function needsOf(n: NodeModel): Need[] {
 }
 
 function listNodes(names: string[]): string {
-  return names.length > 4 ? `${names.slice(0, 4).join(", ")} and ${names.length - 4} more` : names.join(", ");
+  return names.length > 4
+    ? `${names.slice(0, 4).join(", ")} and ${names.length - 4} more`
+    : names.join(", ");
 }
 
-export function planInputs(model: FleetModel, declared: string[], config: Config): Result<InputsPlan> {
+export function planInputs(
+  model: FleetModel,
+  declared: string[],
+  config: Config,
+): Result<InputsPlan> {
   const errors: Diagnostic[] = [];
   const nodes = Object.values(model.nodes);
   // (pair → need → nodes), pairs and needs in a stable order.
@@ -83,7 +89,8 @@ export function planInputs(model: FleetModel, declared: string[], config: Config
         );
         continue;
       }
-      const follows = need === "nixpkgs" ? null : (renameTable([...names], p.channel, p.os).nixpkgs ?? null);
+      const follows =
+        need === "nixpkgs" ? null : (renameTable([...names], p.channel, p.os).nixpkgs ?? null);
       const entry = { name, url, follows, reason: "", nodes: users.map((u) => u.name) };
       addedByName.set(name, entry);
       names.add(name);
@@ -104,7 +111,8 @@ export function planInputs(model: FleetModel, declared: string[], config: Config
 
   let libInput = names.has("nixpkgs-unstable")
     ? "nixpkgs-unstable"
-    : (sortedPairs.map(([, p]) => renameTable([...names], p.channel, p.os).nixpkgs).find(Boolean) ?? null);
+    : (sortedPairs.map(([, p]) => renameTable([...names], p.channel, p.os).nixpkgs).find(Boolean) ??
+      null);
   if (libInput === null) {
     libInput = "nixpkgs-unstable";
     addedByName.set(libInput, {

@@ -38,7 +38,9 @@ export function renameTable(inputs: string[], channel: string, os: Os): Record<s
     }
   }
   return Object.fromEntries(
-    [...best.values()].sort((a, b) => (a.exposed < b.exposed ? -1 : 1)).map((c) => [c.exposed, c.input]),
+    [...best.values()]
+      .sort((a, b) => (a.exposed < b.exposed ? -1 : 1))
+      .map((c) => [c.exposed, c.input]),
   );
 }
 

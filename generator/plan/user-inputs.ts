@@ -37,7 +37,9 @@ export function readUserInputs(parsed: ParsedFile): Result<UserInputs> {
   const names = new Set<string>();
   for (const b of expr.bindings) {
     if (b.kind === "Inherit") {
-      errors.push(diag("inputs-inherit", "inputs.nix cannot use inherit", at(b.span), "write each input out"));
+      errors.push(
+        diag("inputs-inherit", "inputs.nix cannot use inherit", at(b.span), "write each input out"),
+      );
       continue;
     }
     const first = b.path[0]!;
@@ -47,7 +49,9 @@ export function readUserInputs(parsed: ParsedFile): Result<UserInputs> {
       name = first.string.parts.map((p) => (p.kind === "Text" ? p.value : "")).join("");
     }
     if (name === null) {
-      errors.push(diag("inputs-dynamic", "input names in inputs.nix must be literal", at(first.span)));
+      errors.push(
+        diag("inputs-dynamic", "input names in inputs.nix must be literal", at(first.span)),
+      );
       continue;
     }
     if (name === "self") {

@@ -39,7 +39,11 @@ export function renderFlake(
   return template()({
     description: config.description === null ? null : nixString(config.description),
     userInputs: userInputs
-      ? { file: userInputs.file, header: header.trim() ? header : null, inner: reindent(userInputs.inner, 4) }
+      ? {
+          file: userInputs.file,
+          header: header.trim() ? header : null,
+          inner: reindent(userInputs.inner, 4),
+        }
       : null,
     added: inputs.added.map((a) => ({ reason: a.reason, binding: inputBinding(a) })),
     nixos: byOs("nixos"),

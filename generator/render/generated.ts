@@ -29,8 +29,9 @@ export const RUNTIME_DIR = path.join(packageRoot, "runtime-nix");
 const RUNNER_TEMPLATE = path.join(packageRoot, "templates", "run.sh.hbs");
 
 function version(): string {
-  return (JSON.parse(readFileSync(path.join(packageRoot, "package.json"), "utf8")) as { version: string })
-    .version;
+  return (
+    JSON.parse(readFileSync(path.join(packageRoot, "package.json"), "utf8")) as { version: string }
+  ).version;
 }
 
 /** runtime-nix/**.nix, relative paths, sorted so output order never depends on the disk. */
@@ -52,7 +53,10 @@ export function renderAll(
   config: Config,
 ): GeneratedFiles {
   const files: GeneratedFiles = new Map();
-  files.set("flake.nix", { content: renderFlake(model, inputs, userInputs, config), executable: false });
+  files.set("flake.nix", {
+    content: renderFlake(model, inputs, userInputs, config),
+    executable: false,
+  });
   files.set(`${OWNED_DIR}/fleet.nix`, {
     content:
       `# ${GENERATED_MARK}: the fleet as data (format: docs/fleet-data.md in nixverse-gen).\n` +
@@ -68,7 +72,10 @@ export function renderAll(
     });
   }
   if (existsSync(RUNNER_TEMPLATE)) {
-    const tpl = Handlebars.compile(readFileSync(RUNNER_TEMPLATE, "utf8"), { noEscape: true, strict: true });
+    const tpl = Handlebars.compile(readFileSync(RUNNER_TEMPLATE, "utf8"), {
+      noEscape: true,
+      strict: true,
+    });
     files.set(`${OWNED_DIR}/run.sh`, {
       content: tpl({ version: version(), parallel: config.deploy.parallel }),
       executable: true,

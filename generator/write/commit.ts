@@ -21,7 +21,10 @@ export interface WriteOutcome {
 }
 
 export function isGenerated(content: string): boolean {
-  return content.split("\n").slice(0, 3).some((l) => l.includes(GENERATED_MARK));
+  return content
+    .split("\n")
+    .slice(0, 3)
+    .some((l) => l.includes(GENERATED_MARK));
 }
 
 export async function commitGeneration(
@@ -31,7 +34,13 @@ export async function commitGeneration(
 ): Promise<Result<WriteOutcome>> {
   const existing = await readOwned(root);
   const changes = changesBetween(existing, files);
-  if (opts.check) return ok({ written: [], removed: [], backup: null, diff: unifiedDiff(existing, files, changes) });
+  if (opts.check)
+    return ok({
+      written: [],
+      removed: [],
+      backup: null,
+      diff: unifiedDiff(existing, files, changes),
+    });
   if (!changes.write.length && !changes.remove.length) {
     return ok({ written: [], removed: [], backup: null, diff: "" });
   }
@@ -99,7 +108,10 @@ function unifiedDiff(
  */
 async function intentToAdd(root: string, rels: string[]): Promise<void> {
   if (!rels.length) return;
-  const inside = await execa("git", ["rev-parse", "--is-inside-work-tree"], { cwd: root, reject: false });
+  const inside = await execa("git", ["rev-parse", "--is-inside-work-tree"], {
+    cwd: root,
+    reject: false,
+  });
   if (inside.exitCode !== 0 || inside.stdout.trim() !== "true") return;
   await execa("git", ["add", "--intent-to-add", "--", ...rels], { cwd: root, reject: false });
 }

@@ -49,7 +49,11 @@ describe("linkEntities", () => {
       "nodes/node0/node.nix",
     ]);
     const gn = nodes.get("groupNode0")!;
-    expect(gn).toMatchObject({ createdByGroup: true, dir: "nodes/group1/groupNode0", parents: ["group0", "group1"] });
+    expect(gn).toMatchObject({
+      createdByGroup: true,
+      dir: "nodes/group1/groupNode0",
+      parents: ["group0", "group1"],
+    });
     expect(gn.groupNames).toEqual(["parentGroup0", "group0", "group1"]);
     expect(defNames(gn.defs)).toEqual([
       "nodes/parentGroup0/group.nix#group0",
@@ -59,7 +63,10 @@ describe("linkEntities", () => {
     ]);
     const n1 = nodes.get("node1priv")!;
     expect(n1.dir).toBe("nodes/node1priv");
-    expect(defNames(n1.defs)).toEqual(["private/nodes/group1/group.nix#node1priv", "private/nodes/node1priv/node.nix"]);
+    expect(defNames(n1.defs)).toEqual([
+      "private/nodes/group1/group.nix#node1priv",
+      "private/nodes/node1priv/node.nix",
+    ]);
     expect(groups.get("group0")).toMatchObject({
       children: ["groupNode0", "node0"],
       descendants: ["groupNode0", "node0"],
@@ -75,7 +82,12 @@ describe("linkEntities", () => {
   });
 
   it("orders a diamond's definitions like Nixverse (common twice)", () => {
-    const r = linkEntities([group("top", ["common", "a", "b"]), group("a", ["common", "n1"]), group("b", ["common", "n1"]), node("n1")]);
+    const r = linkEntities([
+      group("top", ["common", "a", "b"]),
+      group("a", ["common", "n1"]),
+      group("b", ["common", "n1"]),
+      node("n1"),
+    ]);
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     const n1 = r.value.nodes.get("n1")!;
     expect(defNames(n1.defs)).toEqual([
@@ -109,7 +121,11 @@ describe("linkEntities", () => {
   it.each([
     ["{}", [group("group", [])], ["nodes/group/group.nix"]],
     ["{ common = {}; }", [group("group", ["common"])], ["nodes/group/group.nix"]],
-    ["a group holding only an empty group", [group("group", ["group2"]), group("group2", [])], ["nodes/group/group.nix", "nodes/group2/group.nix"]],
+    [
+      "a group holding only an empty group",
+      [group("group", ["group2"]), group("group2", [])],
+      ["nodes/group/group.nix", "nodes/group2/group.nix"],
+    ],
   ])("reports an empty group: %s", (_, files, expected) => {
     const r = linkEntities(files);
     expect(r.ok).toBe(false);
@@ -122,8 +138,16 @@ describe("linkEntities", () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors).toEqual([
-      expect.objectContaining({ code: "group-contains-itself", message: "Group cannot contain itself: nodes/selfRef/group.nix", line: 2 }),
-      expect.objectContaining({ code: "node-name-reserved", message: 'Node name "current" is reserved: nodes/selfRef/group.nix', line: 3 }),
+      expect.objectContaining({
+        code: "group-contains-itself",
+        message: "Group cannot contain itself: nodes/selfRef/group.nix",
+        line: 2,
+      }),
+      expect.objectContaining({
+        code: "node-name-reserved",
+        message: 'Node name "current" is reserved: nodes/selfRef/group.nix',
+        line: 3,
+      }),
     ]);
   });
 

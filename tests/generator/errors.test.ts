@@ -8,7 +8,12 @@ const ok = {
   "nodes/a/configuration.nix": "{ }\n",
 };
 
-async function expectError(files: Record<string, string>, code: string, where: string | RegExp, message: string | RegExp) {
+async function expectError(
+  files: Record<string, string>,
+  code: string,
+  where: string | RegExp,
+  message: string | RegExp,
+) {
   const root = makeTree(files);
   const before = snapshot(root);
   const r = await runCli(["gen", "--flake", root], root);
@@ -25,68 +30,135 @@ async function expectError(files: Record<string, string>, code: string, where: s
 
 describe("gen reports structural errors with locations and writes nothing", () => {
   it("bad node name", () =>
-    expectError({ ...ok, "nodes/my_node/node.nix": "{ }" }, "node-name-invalid", "nodes/my_node",
-      "Node name cannot contain any space, . (dot) or _ (underscore): nodes/my_node"));
+    expectError(
+      { ...ok, "nodes/my_node/node.nix": "{ }" },
+      "node-name-invalid",
+      "nodes/my_node",
+      "Node name cannot contain any space, . (dot) or _ (underscore): nodes/my_node",
+    ));
 
   it("a stray file under nodes/", () =>
-    expectError({ ...ok, "nodes/README.md": "hi" }, "node-name-invalid", "nodes/README.md", "nodes/README.md"));
+    expectError(
+      { ...ok, "nodes/README.md": "hi" },
+      "node-name-invalid",
+      "nodes/README.md",
+      "nodes/README.md",
+    ));
 
   it("reserved name current", () =>
-    expectError({ ...ok, "nodes/current/node.nix": "{ }" }, "node-name-reserved", "nodes/current",
-      'Node name "current" is reserved: nodes/current'));
+    expectError(
+      { ...ok, "nodes/current/node.nix": "{ }" },
+      "node-name-reserved",
+      "nodes/current",
+      'Node name "current" is reserved: nodes/current',
+    ));
 
   it("group containing itself, at the key", () =>
-    expectError({ ...ok, "nodes/g/group.nix": "{\n  a = { };\n  g = { };\n}\n" }, "group-contains-itself",
-      "nodes/g/group.nix:3:3", "Group cannot contain itself: nodes/g/group.nix"));
+    expectError(
+      { ...ok, "nodes/g/group.nix": "{\n  a = { };\n  g = { };\n}\n" },
+      "group-contains-itself",
+      "nodes/g/group.nix:3:3",
+      "Group cannot contain itself: nodes/g/group.nix",
+    ));
 
   it("containment cycle with the ⊇ chain", () =>
-    expectError({ ...ok, "nodes/x/group.nix": "{ y = { }; }", "nodes/y/group.nix": "{ x = { }; a = { }; }" },
-      "group-cycle", "nodes/y/group.nix:1:3", "cyclic group containment: x ⊇ y ⊇ x"));
+    expectError(
+      { ...ok, "nodes/x/group.nix": "{ y = { }; }", "nodes/y/group.nix": "{ x = { }; a = { }; }" },
+      "group-cycle",
+      "nodes/y/group.nix:1:3",
+      "cyclic group containment: x ⊇ y ⊇ x",
+    ));
 
   it("empty group", () =>
-    expectError({ ...ok, "nodes/g/group.nix": "{ common = { }; }" }, "group-empty", "nodes/g/group.nix:1:1",
-      "Group is empty: nodes/g/group.nix"));
+    expectError(
+      { ...ok, "nodes/g/group.nix": "{ common = { }; }" },
+      "group-empty",
+      "nodes/g/group.nix:1:1",
+      "Group is empty: nodes/g/group.nix",
+    ));
 
   it("node.nix and group.nix in one directory", () =>
-    expectError({ ...ok, "nodes/b/node.nix": "{ }", "nodes/b/group.nix": "{ a = { }; }" }, "node-and-group",
-      "nodes/b/group.nix", "b cannot simultaneously be a node (nodes/b/node.nix) and a group (nodes/b/group.nix)"));
+    expectError(
+      { ...ok, "nodes/b/node.nix": "{ }", "nodes/b/group.nix": "{ a = { }; }" },
+      "node-and-group",
+      "nodes/b/group.nix",
+      "b cannot simultaneously be a node (nodes/b/node.nix) and a group (nodes/b/group.nix)",
+    ));
 
   it("node.nix and host.nix in one directory", () =>
-    expectError({ ...ok, "nodes/a/host.nix": "{ }" }, "both-exist", "nodes/a/host.nix",
-      "Both nodes/a/node.nix and nodes/a/host.nix exist, only one is allowed"));
+    expectError(
+      { ...ok, "nodes/a/host.nix": "{ }" },
+      "both-exist",
+      "nodes/a/host.nix",
+      "Both nodes/a/node.nix and nodes/a/host.nix exist, only one is allowed",
+    ));
 
   it("public node, private group", () =>
-    expectError({ ...ok, "private/nodes/a/group.nix": "{ z = { }; }" }, "entity-type-clash",
+    expectError(
+      { ...ok, "private/nodes/a/group.nix": "{ z = { }; }" },
+      "entity-type-clash",
       "private/nodes/a/group.nix:1:1",
-      "a cannot simultaneously be a node (nodes/a/node.nix) and a group (private/nodes/a/group.nix)"));
+      "a cannot simultaneously be a node (nodes/a/node.nix) and a group (private/nodes/a/group.nix)",
+    ));
 
   it("x.nix and x/default.nix", () =>
-    expectError({ ...ok, "pkgs/foo.nix": "{ }: 1", "pkgs/foo/default.nix": "{ }: 1" }, "both-exist", "pkgs/foo.nix",
-      "Both pkgs/foo/default.nix and pkgs/foo.nix exist, only one is allowed"));
+    expectError(
+      { ...ok, "pkgs/foo.nix": "{ }: 1", "pkgs/foo/default.nix": "{ }: 1" },
+      "both-exist",
+      "pkgs/foo.nix",
+      "Both pkgs/foo/default.nix and pkgs/foo.nix exist, only one is allowed",
+    ));
 
   it("home.nix and home/default.nix", () =>
-    expectError({ ...ok, "nodes/a/users/u/home.nix": "{ }", "nodes/a/users/u/home/default.nix": "{ }" }, "both-exist",
-      "nodes/a/users/u/home.nix", "only one is allowed"));
+    expectError(
+      { ...ok, "nodes/a/users/u/home.nix": "{ }", "nodes/a/users/u/home/default.nix": "{ }" },
+      "both-exist",
+      "nodes/a/users/u/home.nix",
+      "only one is allowed",
+    ));
 
   it("group.nix that is a function", () =>
-    expectError({ ...ok, "nodes/g/group.nix": "# a group\n{ lib, ... }: { a = { }; }\n" }, "group-not-attrset",
-      "nodes/g/group.nix:2:1", "Group must be an attribute set: nodes/g/group.nix"));
+    expectError(
+      { ...ok, "nodes/g/group.nix": "# a group\n{ lib, ... }: { a = { }; }\n" },
+      "group-not-attrset",
+      "nodes/g/group.nix:2:1",
+      "Group must be an attribute set: nodes/g/group.nix",
+    ));
 
   it("missing configuration.nix", () =>
-    expectError({ "nodes/a/node.nix": '{ os = "nixos"; channel = "unstable"; }' }, "configuration-missing",
-      "nodes/a/node.nix", "Missing nodes/a/configuration.nix"));
+    expectError(
+      { "nodes/a/node.nix": '{ os = "nixos"; channel = "unstable"; }' },
+      "configuration-missing",
+      "nodes/a/node.nix",
+      "Missing nodes/a/configuration.nix",
+    ));
 
   it("syntax error in node.nix, at Nix's position", () =>
-    expectError({ ...ok, "nodes/a/node.nix": '{\n  os = "nixos"\n  channel = "unstable";\n}\n' }, "nix-parse",
+    expectError(
+      { ...ok, "nodes/a/node.nix": '{\n  os = "nixos"\n  channel = "unstable";\n}\n' },
+      "nix-parse",
       // Where Nix 2.8 itself reports it: 3:11, "unexpected '=', expecting ';'".
-      "nodes/a/node.nix:3:11", "unexpected '=', expecting ';'"));
+      "nodes/a/node.nix:3:11",
+      "unexpected '=', expecting ';'",
+    ));
 
   it("os that is not a literal", () =>
-    expectError({ ...ok, "nodes/a/node.nix": '{ lib, ... }:\n{\n  os = lib.toLower "NIXOS";\n  channel = "unstable";\n}\n' },
-      "meta-not-static", "nodes/a/node.nix:3:8", /os/));
+    expectError(
+      {
+        ...ok,
+        "nodes/a/node.nix":
+          '{ lib, ... }:\n{\n  os = lib.toLower "NIXOS";\n  channel = "unstable";\n}\n',
+      },
+      "meta-not-static",
+      "nodes/a/node.nix:3:8",
+      /os/,
+    ));
 
   it("let-bound literals are fine", async () => {
-    const root = makeTree({ ...ok, "nodes/a/node.nix": 'let x = "nixos"; in { os = x; channel = "unstable"; }' });
+    const root = makeTree({
+      ...ok,
+      "nodes/a/node.nix": 'let x = "nixos"; in { os = x; channel = "unstable"; }',
+    });
     expect((await runCli(["gen", "--flake", root], root)).code).toBe(0);
   });
 
@@ -103,18 +175,34 @@ describe("gen reports structural errors with locations and writes nothing", () =
     ));
 
   it("no os at all", () =>
-    expectError({ ...ok, "nodes/a/node.nix": '{ channel = "unstable"; }' }, "meta-os-missing", /^nodes\/a\/node\.nix/,
-      "node a has no os"));
+    expectError(
+      { ...ok, "nodes/a/node.nix": '{ channel = "unstable"; }' },
+      "meta-os-missing",
+      /^nodes\/a\/node\.nix/,
+      "node a has no os",
+    ));
 
   it("unknown channel with no input for it", () =>
-    expectError({ ...ok, "nodes/a/node.nix": '{ os = "nixos";\n  channel = "edge"; }' }, "input-missing",
-      "nodes/a/node.nix:2:13", 'node a uses channel "edge", and no input provides nixpkgs for it (declare nixpkgs-edge-nixos'));
+    expectError(
+      { ...ok, "nodes/a/node.nix": '{ os = "nixos";\n  channel = "edge"; }' },
+      "input-missing",
+      "nodes/a/node.nix:2:13",
+      'node a uses channel "edge", and no input provides nixpkgs for it (declare nixpkgs-edge-nixos',
+    ));
 
   it("inputs.nix that is not an attribute set", () =>
-    expectError({ ...ok, "inputs.nix": "{ lib }: { }" }, "inputs-not-attrset", "inputs.nix:1:1",
-      "inputs.nix must be a plain attribute set"));
+    expectError(
+      { ...ok, "inputs.nix": "{ lib }: { }" },
+      "inputs-not-attrset",
+      "inputs.nix:1:1",
+      "inputs.nix must be a plain attribute set",
+    ));
 
   it("a hand-written flake.nix is not overwritten without --force", () =>
-    expectError({ ...ok, "flake.nix": "{ outputs = _: { }; }\n" }, "flake-handwritten", "flake.nix:1:1",
-      "flake.nix was not written by nixverse-gen"));
+    expectError(
+      { ...ok, "flake.nix": "{ outputs = _: { }; }\n" },
+      "flake-handwritten",
+      "flake.nix:1:1",
+      "flake.nix was not written by nixverse-gen",
+    ));
 });

@@ -6,7 +6,12 @@ import { readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot, runCli, snapshot } from "../support/cli.js";
-import { copyTree, flakeInputNames, overrideArgs, writeFixtureInputs } from "../support/flake-fixtures.js";
+import {
+  copyTree,
+  flakeInputNames,
+  overrideArgs,
+  writeFixtureInputs,
+} from "../support/flake-fixtures.js";
 import { nixEnv, nixParseError } from "../support/nix.js";
 
 const examples = {
@@ -16,7 +21,9 @@ const examples = {
 } as const;
 
 const generated = (files: Record<string, string>) =>
-  Object.fromEntries(Object.entries(files).filter(([f]) => f === "flake.nix" || f.startsWith("nixverse/")));
+  Object.fromEntries(
+    Object.entries(files).filter(([f]) => f === "flake.nix" || f.startsWith("nixverse/")),
+  );
 
 function nixFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" })
@@ -61,7 +68,14 @@ describe.each(Object.entries(examples))("examples/%s", (name, expected) => {
     for (const os of ["nixos", "darwin"] as const) {
       const r = await execa(
         "nix",
-        ["eval", "--json", `path:${work}#${os}Configurations`, "--apply", "builtins.attrNames", ...overrides],
+        [
+          "eval",
+          "--json",
+          `path:${work}#${os}Configurations`,
+          "--apply",
+          "builtins.attrNames",
+          ...overrides,
+        ],
         { env: nixEnv(), reject: false },
       );
       expect(r.stderr).not.toMatch(/error/);

@@ -15,7 +15,8 @@ describe("loadFleet", () => {
   const testConfig = {
     "nodes/common/configuration.nix": "{ }",
     "private/nodes/common/configuration.nix": "{ }",
-    "nodes/group0/group.nix": '{ common = { os = "nixos"; channel = "unstable"; }; groupNode0 = { }; node0 = { }; }',
+    "nodes/group0/group.nix":
+      '{ common = { os = "nixos"; channel = "unstable"; }; groupNode0 = { }; node0 = { }; }',
     "nodes/group0/common/configuration.nix": "{ }",
     "nodes/group0/common/hardware-configuration.nix": "{ }",
     "nodes/group0/common/disk-config.nix": "{ }",
@@ -44,16 +45,27 @@ describe("loadFleet", () => {
       "nodes/node0/configuration.nix",
       "private/nodes/node0/configuration.nix",
     ]);
-    expect(m.nodes.node0!.hardware).toEqual(["nodes/group0/common/hardware-configuration.nix", "nodes/node0/hardware-configuration.nix"]);
-    expect(m.nodes.node0!.diskConfig).toEqual(["nodes/group0/common/disk-config.nix", "nodes/node0/disk-config.nix"]);
-    expect(m.nodes.node0!.home).toEqual({ bar: ["nodes/group0/common/users/bar/home.nix", "nodes/node0/users/bar/home.nix"] });
+    expect(m.nodes.node0!.hardware).toEqual([
+      "nodes/group0/common/hardware-configuration.nix",
+      "nodes/node0/hardware-configuration.nix",
+    ]);
+    expect(m.nodes.node0!.diskConfig).toEqual([
+      "nodes/group0/common/disk-config.nix",
+      "nodes/node0/disk-config.nix",
+    ]);
+    expect(m.nodes.node0!.home).toEqual({
+      bar: ["nodes/group0/common/users/bar/home.nix", "nodes/node0/users/bar/home.nix"],
+    });
     expect(m.nodes.groupNode0!.dir).toBe("nodes/group0/groupNode0");
     expect(m.nodes.groupNode0!.configuration.slice(-2)).toEqual([
       "nodes/group0/groupNode0/configuration.nix",
       "private/nodes/group0/groupNode0/configuration.nix",
     ]);
     expect(m.nodes.groupNode0!.home).toEqual({
-      bar: ["nodes/group0/common/users/bar/home.nix", "nodes/group0/groupNode0/users/bar/home/default.nix"],
+      bar: [
+        "nodes/group0/common/users/bar/home.nix",
+        "nodes/group0/groupNode0/users/bar/home/default.nix",
+      ],
     });
     expect(m.nodes.node0!.os).toMatchObject({ value: "nixos", priority: 100 });
     expect(m.hasPrivate).toBe(true);
@@ -61,7 +73,8 @@ describe("loadFleet", () => {
 
   it("takes disk configs only for NixOS nodes and resolves mkDefault against plain values", async () => {
     const m = await model({
-      "nodes/g/group.nix": '{ common = { lib, ... }: { os = lib.mkDefault "nixos"; channel = lib.mkDefault "unstable"; }; mac = { os = "darwin"; }; box = { }; }',
+      "nodes/g/group.nix":
+        '{ common = { lib, ... }: { os = lib.mkDefault "nixos"; channel = lib.mkDefault "unstable"; }; mac = { os = "darwin"; }; box = { }; }',
       "nodes/g/common/configuration.nix": "{ }",
       "nodes/g/common/disk-config.nix": "{ }",
     });
@@ -99,7 +112,10 @@ describe("loadFleet", () => {
     });
     expect(m.lib).toEqual(["lib.nix", "private/lib/default.nix"]);
     expect(m.pkgs).toEqual({ a: ["private/pkgs/a/default.nix"], b: ["pkgs/b/default.nix"] });
-    expect(m.modules.nixos).toEqual({ n: ["modules/nixos/n.nix", "private/modules/nixos/n/default.nix"], shared: ["modules/os/shared.nix"] });
+    expect(m.modules.nixos).toEqual({
+      n: ["modules/nixos/n.nix", "private/modules/nixos/n/default.nix"],
+      shared: ["modules/os/shared.nix"],
+    });
     expect(m.modules.darwin).toEqual({ shared: ["modules/os/shared.nix"] });
     expect(m.modules.home).toEqual({ h: ["modules/home/h.nix"] });
     expect(m.outputs).toEqual({
@@ -112,17 +128,34 @@ describe("loadFleet", () => {
   });
 
   it("rejects the same module in modules/os and modules/nixos", async () => {
-    const r = await loadFleet(makeTree({ "modules/os/x.nix": "{ }", "modules/nixos/x.nix": "{ }" }));
+    const r = await loadFleet(
+      makeTree({ "modules/os/x.nix": "{ }", "modules/nixos/x.nix": "{ }" }),
+    );
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors[0]!.message).toBe("Module `x` exists in both `modules/os` and `modules/nixos`");
+    if (!r.ok)
+      expect(r.errors[0]!.message).toBe(
+        "Module `x` exists in both `modules/os` and `modules/nixos`",
+      );
   });
 
   it("finds node secrets in either Nixverse's or SPEC's place, and rejects both", async () => {
-    const base = { "nodes/a/node.nix": '{ os = "nixos"; channel = "unstable"; }', "nodes/a/configuration.nix": "{ }" };
-    expect((await model({ ...base, "nodes/a/secrets.yaml": "" })).nodes.a!.secretsFile).toBe("nodes/a/secrets.yaml");
-    expect((await model({ ...base, "nodes/a/secrets/default.yaml": "" })).nodes.a!.secretsFile).toBe("nodes/a/secrets/default.yaml");
-    const r = await loadFleet(makeTree({ ...base, "nodes/a/secrets.yaml": "", "private/nodes/a/secrets.yaml": "" }));
+    const base = {
+      "nodes/a/node.nix": '{ os = "nixos"; channel = "unstable"; }',
+      "nodes/a/configuration.nix": "{ }",
+    };
+    expect((await model({ ...base, "nodes/a/secrets.yaml": "" })).nodes.a!.secretsFile).toBe(
+      "nodes/a/secrets.yaml",
+    );
+    expect(
+      (await model({ ...base, "nodes/a/secrets/default.yaml": "" })).nodes.a!.secretsFile,
+    ).toBe("nodes/a/secrets/default.yaml");
+    const r = await loadFleet(
+      makeTree({ ...base, "nodes/a/secrets.yaml": "", "private/nodes/a/secrets.yaml": "" }),
+    );
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors[0]!.message).toBe("Both nodes/a/secrets.yaml and private/nodes/a/secrets.yaml exist, only one is allowed");
+    if (!r.ok)
+      expect(r.errors[0]!.message).toBe(
+        "Both nodes/a/secrets.yaml and private/nodes/a/secrets.yaml exist, only one is allowed",
+      );
   });
 });

@@ -1,7 +1,14 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { NixCommented, NixPath, nixAttrName, nixPath, nixString, renderNix } from "../../generator/render/nix-value.js";
+import {
+  NixCommented,
+  NixPath,
+  nixAttrName,
+  nixPath,
+  nixString,
+  renderNix,
+} from "../../generator/render/nix-value.js";
 import { nixEnv, tempDir } from "../support/nix.js";
 import { execa } from "execa";
 
@@ -9,7 +16,10 @@ async function nixValue(text: string): Promise<unknown> {
   const dir = tempDir();
   const f = path.join(dir, "v.nix");
   writeFileSync(f, text);
-  const r = await execa("nix-instantiate", ["--eval", "--strict", "--json", f], { env: nixEnv(), reject: false });
+  const r = await execa("nix-instantiate", ["--eval", "--strict", "--json", f], {
+    env: nixEnv(),
+    reject: false,
+  });
   if (r.exitCode !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -36,8 +46,13 @@ describe("Nix value printer", () => {
     const { mkdirSync } = await import("node:fs");
     mkdirSync(sub);
     const f = path.join(sub, "v.nix");
-    writeFileSync(f, `[ (import ${nixPath("../plain.nix")}) (import ${nixPath("../we ird@.nix")}) ]`);
-    const r = await execa("nix-instantiate", ["--eval", "--strict", "--json", f], { env: nixEnv() });
+    writeFileSync(
+      f,
+      `[ (import ${nixPath("../plain.nix")}) (import ${nixPath("../we ird@.nix")}) ]`,
+    );
+    const r = await execa("nix-instantiate", ["--eval", "--strict", "--json", f], {
+      env: nixEnv(),
+    });
     expect(JSON.parse(r.stdout)).toEqual([1, 2]);
   });
 
@@ -54,7 +69,10 @@ describe("Nix value printer", () => {
     expect(text.split("\n").every((l) => l.length <= 100)).toBe(true);
     const dir = tempDir();
     writeFileSync(path.join(dir, "v.nix"), text);
-    const r = await execa("nix-instantiate", ["--parse", path.join(dir, "v.nix")], { env: nixEnv(), reject: false });
+    const r = await execa("nix-instantiate", ["--parse", path.join(dir, "v.nix")], {
+      env: nixEnv(),
+      reject: false,
+    });
     expect(r.exitCode).toBe(0);
   });
 });

@@ -17,7 +17,9 @@ describe("input renaming (NIXVERSE-REFERENCE §4)", () => {
   });
 
   it("-unstable-<os> inputs are exposed as <p>-unstable on other channels", () => {
-    expect(renameInput("nixpkgs-unstable-nixos", "stable", "nixos")?.exposed).toBe("nixpkgs-unstable");
+    expect(renameInput("nixpkgs-unstable-nixos", "stable", "nixos")?.exposed).toBe(
+      "nixpkgs-unstable",
+    );
     expect(renameInput("nixpkgs-unstable-darwin", "stable", "nixos")).toBeNull();
   });
 
@@ -27,9 +29,15 @@ describe("input renaming (NIXVERSE-REFERENCE §4)", () => {
     expect(renameTable(["x-any", "x-stable", "x-stable-nixos"], "stable", "nixos")).toEqual({
       x: "x-stable-nixos",
     });
-    expect(renameTable(["x-any", "x-stable", "x-stable-darwin"], "stable", "nixos")).toEqual({ x: "x-stable" });
+    expect(renameTable(["x-any", "x-stable", "x-stable-darwin"], "stable", "nixos")).toEqual({
+      x: "x-stable",
+    });
     expect(
-      renameTable(["nixpkgs-unstable", "nixpkgs-unstable-nixos", "nixpkgs-stable-nixos"], "stable", "nixos"),
+      renameTable(
+        ["nixpkgs-unstable", "nixpkgs-unstable-nixos", "nixpkgs-stable-nixos"],
+        "stable",
+        "nixos",
+      ),
     ).toEqual({ nixpkgs: "nixpkgs-stable-nixos", "nixpkgs-unstable": "nixpkgs-unstable-nixos" });
   });
 

@@ -60,7 +60,13 @@ export function writeFixtureInputs(dir = tempDir("nixverse-fixtures-")): Fixture
 export async function flakeInputNames(flakeDir: string): Promise<string[]> {
   const r = await execa(
     "nix-instantiate",
-    ["--eval", "--strict", "--json", "-E", `builtins.attrNames (import ${path.join(flakeDir, "flake.nix")}).inputs`],
+    [
+      "--eval",
+      "--strict",
+      "--json",
+      "-E",
+      `builtins.attrNames (import ${path.join(flakeDir, "flake.nix")}).inputs`,
+    ],
     { env: nixEnv() },
   );
   return JSON.parse(r.stdout) as string[];

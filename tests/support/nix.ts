@@ -4,7 +4,8 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-export const NIX_CONFIG = "experimental-features = nix-command flakes\nsubstituters =\nconnect-timeout = 1";
+export const NIX_CONFIG =
+  "experimental-features = nix-command flakes\nsubstituters =\nconnect-timeout = 1";
 
 export function nixEnv(): NodeJS.ProcessEnv {
   return { ...process.env, NIX_CONFIG };

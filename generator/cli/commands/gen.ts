@@ -42,7 +42,8 @@ export const gen: Command = {
       return 1;
     }
     const g = planned.value;
-    for (const w of g.warnings) ctx.stderr.write(`${formatDiagnostic(w).replace(": error: ", ": warning: ")}\n`);
+    for (const w of g.warnings)
+      ctx.stderr.write(`${formatDiagnostic(w).replace(": error: ", ": warning: ")}\n`);
     const outcome = await commitGeneration(root, g.files, {
       check: Boolean(values.check),
       force: Boolean(values.force),
@@ -55,11 +56,14 @@ export const gen: Command = {
     const o = outcome.value;
     if (values.check) {
       if (!o.diff) {
-        if (!values.quiet) ctx.stdout.write(`nixverse-gen: ${root}: generated files are up to date\n`);
+        if (!values.quiet)
+          ctx.stdout.write(`nixverse-gen: ${root}: generated files are up to date\n`);
         return 0;
       }
       ctx.stdout.write(o.diff);
-      ctx.stderr.write("nixverse-gen: generated files are stale: run `npx nixverse-gen` and commit the result\n");
+      ctx.stderr.write(
+        "nixverse-gen: generated files are stale: run `npx nixverse-gen` and commit the result\n",
+      );
       return 1;
     }
     if (!values.quiet) {
