@@ -18,16 +18,26 @@ const SLEEP = 1;
 function setup(root) {
   const names = Array.from({ length: NODES }, (_, i) => `n${i + 1}`);
   const data = {
-    nodes: Object.fromEntries(names.map((n) => [n, { dir: `nodes/${n}`, os: "nixos", channel: "unstable", groups: ["all"], diskConfig: [] }])),
+    nodes: Object.fromEntries(
+      names.map((n) => [
+        n,
+        { dir: `nodes/${n}`, os: "nixos", channel: "unstable", groups: ["all"], diskConfig: [] },
+      ]),
+    ),
     groups: { all: { dir: "nodes/all", nodes: names, descendants: names } },
   };
-  const meta = Object.fromEntries(names.map((n) => [n, { os: "nixos", deploy: { targetHost: `root@${n}` } }]));
+  const meta = Object.fromEntries(
+    names.map((n) => [n, { os: "nixos", deploy: { targetHost: `root@${n}` } }]),
+  );
   const fleet = path.join(root, "fleet");
   mkdirSync(fleet);
   writeFileSync(path.join(fleet, "flake.nix"), "{ outputs = _: { }; }\n");
   writeFileSync(path.join(root, "data.json"), JSON.stringify(data));
   writeFileSync(path.join(root, "meta.json"), JSON.stringify(meta));
-  writeFileSync(path.join(root, "req.json"), JSON.stringify({ action: "deploy", names: ["all"], flakeDir: fleet }));
+  writeFileSync(
+    path.join(root, "req.json"),
+    JSON.stringify({ action: "deploy", names: ["all"], flakeDir: fleet }),
+  );
   const expr = `(import ${repo}runtime-nix/plan.nix {
     data = builtins.fromJSON (builtins.readFile ${root}/data.json);
     meta = builtins.fromJSON (builtins.readFile ${root}/meta.json);
@@ -37,24 +47,40 @@ function setup(root) {
     env: { ...process.env, NIX_CONFIG: "experimental-features = nix-command flakes" },
   });
   writeFileSync(path.join(root, "plan.sh"), plan);
-  const tpl = Handlebars.compile(readFileSync(path.join(repo, "templates/run.sh.hbs"), "utf8"), { noEscape: true, strict: true });
+  const tpl = Handlebars.compile(readFileSync(path.join(repo, "templates/run.sh.hbs"), "utf8"), {
+    noEscape: true,
+    strict: true,
+  });
   writeFileSync(path.join(root, "run.sh"), tpl({ version: "bench" }));
   chmodSync(path.join(root, "run.sh"), 0o755);
   mkdirSync(path.join(root, "bin"));
-  writeFileSync(path.join(root, "bin/nixos-rebuild"), `#!/bin/sh\necho "switching $3"\nexec sleep ${SLEEP}\n`);
+  writeFileSync(
+    path.join(root, "bin/nixos-rebuild"),
+    `#!/bin/sh\necho "switching $3"\nexec sleep ${SLEEP}\n`,
+  );
   chmodSync(path.join(root, "bin/nixos-rebuild"), 0o755);
   return fleet;
 }
 
 function once(root, fleet) {
   const t = process.hrtime.bigint();
-  const r = spawnSync("bash", [path.join(root, "run.sh"), "node", "deploy", "-p", String(PARALLEL), "all"], {
-    cwd: fleet,
-    encoding: "utf8",
-    env: { ...process.env, PATH: `${root}/bin:${process.env.PATH}`, FLAKE: fleet, NIXVERSE_PLAN_FILE: path.join(root, "plan.sh") },
-  });
+  const r = spawnSync(
+    "bash",
+    [path.join(root, "run.sh"), "node", "deploy", "-p", String(PARALLEL), "all"],
+    {
+      cwd: fleet,
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        PATH: `${root}/bin:${process.env.PATH}`,
+        FLAKE: fleet,
+        NIXVERSE_PLAN_FILE: path.join(root, "plan.sh"),
+      },
+    },
+  );
   const s = Number(process.hrtime.bigint() - t) / 1e9;
-  if (r.status !== 0 || !r.stdout.includes(`all ${NODES} node(s) succeeded`)) throw new Error(`runner failed:\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0 || !r.stdout.includes(`all ${NODES} node(s) succeeded`))
+    throw new Error(`runner failed:\n${r.stdout}\n${r.stderr}`);
   return s;
 }
 
@@ -82,5 +108,6 @@ export async function run({ repeat = 3 } = {}) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  for (const r of await run()) console.log(`${r.bench}  ${r.size}: ${r.value.toFixed(3)} ${r.unit}  (${r.note})`);
+  for (const r of await run())
+    console.log(`${r.bench}  ${r.size}: ${r.value.toFixed(3)} ${r.unit}  (${r.note})`);
 }

@@ -43,7 +43,12 @@ export function runnerEnv(flakeDir: string, env: NodeJS.ProcessEnv): NodeJS.Proc
  * to its exit status. SIGINT reaches the runner through the terminal's process group; we only
  * wait for it to print its summary and exit.
  */
-export function runRunner(script: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
+export function runRunner(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [script, ...args], { stdio: "inherit", env, cwd });
     const ignore = () => {};

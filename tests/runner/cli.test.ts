@@ -20,13 +20,18 @@ describe("nixverse-gen node", () => {
       flake: "/f",
       rest: ["deploy", "-p", "2", "web"],
     });
-    expect(splitFlakeOption(["build", "--flake=/g", "--", "--flake"])).toEqual({ flake: "/g", rest: ["build", "--", "--flake"] });
+    expect(splitFlakeOption(["build", "--flake=/g", "--", "--flake"])).toEqual({
+      flake: "/g",
+      rest: ["build", "--", "--flake"],
+    });
   });
 
   it("says how to generate the runner when nixverse/run.sh is missing", async () => {
     const dir = tmpDir();
     writeFileSync(path.join(dir, "flake.nix"), "{ }\n");
-    const err = await node.run(["deploy", "x"], ctx(dir, { ...process.env, FLAKE: undefined })).catch((e) => e);
+    const err = await node
+      .run(["deploy", "x"], ctx(dir, { ...process.env, FLAKE: undefined }))
+      .catch((e) => e);
     expect(err).toBeInstanceOf(DiagnosticError);
     expect((err as DiagnosticError).diagnostics[0]).toMatchObject({
       code: "runner-missing",
@@ -34,26 +39,47 @@ describe("nixverse-gen node", () => {
     });
   });
 
-  it.skipIf(!nix)("runs nixverse/run.sh node <args> in the fleet and returns its status", async () => {
-    const dir = tmpDir("nixverse-fleet-");
-    writeFileSync(path.join(dir, "flake.nix"), "{ }\n");
-    mkdirSync(path.join(dir, "nixverse"));
-    copyFileSync(renderRunner(tmpDir()), path.join(dir, "nixverse", "run.sh"));
-    const work = tmpDir();
-    const bin = standinBin(work, ["nixos-rebuild"]);
-    const log = path.join(work, "calls.log");
-    const plan = writePlanFile(
-      { nodes: { a: { dir: "nodes/a", os: "nixos" }, b: { dir: "nodes/b", os: "nixos" } } },
-      { a: { os: "nixos", deploy: { targetHost: "a" } }, b: { os: "nixos", deploy: { targetHost: "b" } } },
-      { action: "deploy", names: ["a", "b"], flakeDir: dir, mode: "build" },
-    );
-    const sub = path.join(dir, "nodes");
-    mkdirSync(sub);
-    const env = { ...process.env, FLAKE: undefined, PATH: `${bin}:${process.env.PATH}`, STANDIN_LOG: log, NIXVERSE_PLAN_FILE: plan };
-    // from a subdirectory, without --flake: the fleet is found upwards
-    expect(await node.run(["deploy", "--dry-run", "a", "b"], ctx(sub, env))).toBe(0);
-    expect(readCalls(log).map((c) => c.argv[2]).sort()).toEqual([`${dir}#a`, `${dir}#b`]);
-    expect(await node.run(["deploy", "--dry-run", "a", "b", "--flake", dir], ctx(tmpDir(), { ...env, STANDIN_FAIL: "b" }))).toBe(1);
-    expect(await node.run(["deploy", "-p", "0", "a"], ctx(dir, env))).toBe(2);
-  });
+  it.skipIf(!nix)(
+    "runs nixverse/run.sh node <args> in the fleet and returns its status",
+    async () => {
+      const dir = tmpDir("nixverse-fleet-");
+      writeFileSync(path.join(dir, "flake.nix"), "{ }\n");
+      mkdirSync(path.join(dir, "nixverse"));
+      copyFileSync(renderRunner(tmpDir()), path.join(dir, "nixverse", "run.sh"));
+      const work = tmpDir();
+      const bin = standinBin(work, ["nixos-rebuild"]);
+      const log = path.join(work, "calls.log");
+      const plan = writePlanFile(
+        { nodes: { a: { dir: "nodes/a", os: "nixos" }, b: { dir: "nodes/b", os: "nixos" } } },
+        {
+          a: { os: "nixos", deploy: { targetHost: "a" } },
+          b: { os: "nixos", deploy: { targetHost: "b" } },
+        },
+        { action: "deploy", names: ["a", "b"], flakeDir: dir, mode: "build" },
+      );
+      const sub = path.join(dir, "nodes");
+      mkdirSync(sub);
+      const env = {
+        ...process.env,
+        FLAKE: undefined,
+        PATH: `${bin}:${process.env.PATH}`,
+        STANDIN_LOG: log,
+        NIXVERSE_PLAN_FILE: plan,
+      };
+      // from a subdirectory, without --flake: the fleet is found upwards
+      expect(await node.run(["deploy", "--dry-run", "a", "b"], ctx(sub, env))).toBe(0);
+      expect(
+        readCalls(log)
+          .map((c) => c.argv[2])
+          .sort(),
+      ).toEqual([`${dir}#a`, `${dir}#b`]);
+      expect(
+        await node.run(
+          ["deploy", "--dry-run", "a", "b", "--flake", dir],
+          ctx(tmpDir(), { ...env, STANDIN_FAIL: "b" }),
+        ),
+      ).toBe(1);
+      expect(await node.run(["deploy", "-p", "0", "a"], ctx(dir, env))).toBe(2);
+    },
+  );
 });

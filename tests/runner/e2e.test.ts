@@ -17,10 +17,14 @@ const missing = tierBMissing();
 if (missing) console.log(`SKIPPED: runner end to end with nix run (tier B): ${missing}`);
 
 async function lock(dir: string): Promise<void> {
-  const r = spawnSync("nix", ["flake", "lock", `path:${dir}`, ...overridesFor(await flakeInputNames(dir))], {
-    encoding: "utf8",
-    env: nixEnv,
-  });
+  const r = spawnSync(
+    "nix",
+    ["flake", "lock", `path:${dir}`, ...overridesFor(await flakeInputNames(dir))],
+    {
+      encoding: "utf8",
+      env: nixEnv,
+    },
+  );
   if (r.status !== 0) throw new Error(`nix flake lock failed:\n${r.stderr}`);
 }
 
@@ -41,13 +45,25 @@ function expectServersDryRun(dir: string, hosts: Record<string, string>, sshopts
   expect(r.status, r.stdout + r.stderr).toBe(0);
   const ref = `path:${dir}`;
   const names = Object.keys(hosts).sort();
-  expect(r.stdout).toContain(`nixverse: deploy --dry-run (build only) ${names.length} node(s): ${names.join(" ")}`);
+  expect(r.stdout).toContain(
+    `nixverse: deploy --dry-run (build only) ${names.length} node(s): ${names.join(" ")}`,
+  );
   for (const [n, h] of Object.entries(hosts)) {
     const env = sshopts ? `NIX_SSHOPTS=${sshopts.replace(/ /g, "\\ ")}` : "NIX_SSHOPTS=";
-    expect(r.stdout).toContain(`  ${n}  ${env} nixos-rebuild build --flake ${ref}#${n} --target-host ${h} --build-host ${h}\n`);
+    expect(r.stdout).toContain(
+      `  ${n}  ${env} nixos-rebuild build --flake ${ref}#${n} --target-host ${h} --build-host ${h}\n`,
+    );
   }
   expect(r.calls.map((c) => c.argv).sort((a, b) => a[2]!.localeCompare(b[2]!))).toEqual(
-    names.map((n) => ["build", "--flake", `${ref}#${n}`, "--target-host", hosts[n], "--build-host", hosts[n]]),
+    names.map((n) => [
+      "build",
+      "--flake",
+      `${ref}#${n}`,
+      "--target-host",
+      hosts[n],
+      "--build-host",
+      hosts[n],
+    ]),
   );
   expect(r.calls.map((c) => c.sshopts)).toEqual(names.map(() => sshopts));
   for (const n of names) expect(existsSync(path.join(dir, "build", "logs", `${n}.log`))).toBe(true);
@@ -90,7 +106,12 @@ describe.skipIf(missing !== null)("runner end to end: nix run", () => {
           ]),
         ),
         groups: {
-          servers: { dir: "nodes/servers", children: ["web1", "web2"], descendants: ["web1", "web2"], nodes: ["web1", "web2"] },
+          servers: {
+            dir: "nodes/servers",
+            children: ["web1", "web2"],
+            descendants: ["web1", "web2"],
+            nodes: ["web1", "web2"],
+          },
         },
       },
     );
@@ -109,7 +130,11 @@ describe.skipIf(missing !== null)("runner end to end: nix run", () => {
     expect(statSync(path.join(dir, "nixverse", "run.sh")).mode & 0o111).not.toBe(0);
     await lock(dir);
     // deploy.sshOpts comes from the `sshable` group of groups
-    expectServersDryRun(dir, { web1: "root@10.0.1.11", web2: "root@10.0.1.12" }, "-o StrictHostKeyChecking=accept-new");
+    expectServersDryRun(
+      dir,
+      { web1: "root@10.0.1.11", web2: "root@10.0.1.12" },
+      "-o StrictHostKeyChecking=accept-new",
+    );
 
     // `nixverse-gen node …` runs the same script on the same plan
     const { node } = await import("../../generator/cli/commands/node.js");
@@ -125,6 +150,10 @@ describe.skipIf(missing !== null)("runner end to end: nix run", () => {
     });
     expect(code).toBe(0);
     // the CLI names the fleet by its directory, which is not a git work tree: path:<dir>
-    expect(readCalls(log).map((c) => c.argv[2]).sort()).toEqual([`path:${dir}#web1`, `path:${dir}#web2`]);
+    expect(
+      readCalls(log)
+        .map((c) => c.argv[2])
+        .sort(),
+    ).toEqual([`path:${dir}#web1`, `path:${dir}#web2`]);
   });
 });

@@ -14,7 +14,12 @@ const data: PlanData = {
   hasPrivate: false,
   nodes: {
     web1: { dir: "nodes/web/web1", os: "nixos", groups: ["web", "servers"] },
-    web2: { dir: "nodes/web/web2", os: "nixos", groups: ["web", "servers"], diskConfig: ["disk-config.nix"] },
+    web2: {
+      dir: "nodes/web/web2",
+      os: "nixos",
+      groups: ["web", "servers"],
+      diskConfig: ["disk-config.nix"],
+    },
     db: { dir: "nodes/db", os: "nixos", groups: ["servers"], diskConfig: ["disk-config.nix"] },
     mac: { dir: "nodes/mac", os: "darwin" },
     mini: { dir: "nodes/mini", os: "darwin" },
@@ -22,7 +27,11 @@ const data: PlanData = {
   },
   groups: {
     web: { dir: "nodes/web", nodes: ["web1", "web2"], descendants: ["web2", "web1"] },
-    servers: { dir: "nodes/servers", nodes: ["db", "web1", "web2"], descendants: ["web", "db", "web1", "web2"] },
+    servers: {
+      dir: "nodes/servers",
+      nodes: ["db", "web1", "web2"],
+      descendants: ["web", "db", "web1", "web2"],
+    },
   },
 };
 
@@ -36,36 +45,80 @@ const meta: Meta = {
       useRemoteSudo: true,
       sshOpts: ["Port=2222", "StrictHostKeyChecking=no"],
     },
-    install: { targetHost: null, buildOnRemote: true, useSubstitutes: true, sshOpts: ["Port=2222"] },
+    install: {
+      targetHost: null,
+      buildOnRemote: true,
+      useSubstitutes: true,
+      sshOpts: ["Port=2222"],
+    },
   },
   web2: {
     os: "nixos",
-    deploy: { targetHost: "web2.lan", buildOnRemote: false, useSubstitutes: false, useRemoteSudo: false, sshOpts: [] },
-    install: { targetHost: "root@192.168.1.9", buildOnRemote: false, useSubstitutes: false, sshOpts: ["User=root", "ProxyJump=jump host"] },
+    deploy: {
+      targetHost: "web2.lan",
+      buildOnRemote: false,
+      useSubstitutes: false,
+      useRemoteSudo: false,
+      sshOpts: [],
+    },
+    install: {
+      targetHost: "root@192.168.1.9",
+      buildOnRemote: false,
+      useSubstitutes: false,
+      sshOpts: ["User=root", "ProxyJump=jump host"],
+    },
   },
   db: {
     os: "nixos",
-    deploy: { targetHost: null, buildOnRemote: true, useSubstitutes: true, useRemoteSudo: false, sshOpts: [] },
+    deploy: {
+      targetHost: null,
+      buildOnRemote: true,
+      useSubstitutes: true,
+      useRemoteSudo: false,
+      sshOpts: [],
+    },
     install: { targetHost: "root@db", buildOnRemote: false, useSubstitutes: true, sshOpts: [] },
   },
   mac: {
     os: "darwin",
-    deploy: { targetHost: null, buildOnRemote: false, useSubstitutes: false, useRemoteSudo: false, sshOpts: [] },
+    deploy: {
+      targetHost: null,
+      buildOnRemote: false,
+      useSubstitutes: false,
+      useRemoteSudo: false,
+      sshOpts: [],
+    },
     install: { targetHost: null, buildOnRemote: false, useSubstitutes: false, sshOpts: [] },
   },
   mini: {
     os: "darwin",
-    deploy: { targetHost: "admin@mini", buildOnRemote: false, useSubstitutes: false, useRemoteSudo: true, sshOpts: ["Port=22"] },
+    deploy: {
+      targetHost: "admin@mini",
+      buildOnRemote: false,
+      useSubstitutes: false,
+      useRemoteSudo: true,
+      sshOpts: ["Port=22"],
+    },
     install: { targetHost: "admin@mini", buildOnRemote: false, useSubstitutes: false, sshOpts: [] },
   },
   lap: {
     os: "nixos",
-    deploy: { targetHost: null, buildOnRemote: false, useSubstitutes: false, useRemoteSudo: false, sshOpts: [] },
+    deploy: {
+      targetHost: null,
+      buildOnRemote: false,
+      useSubstitutes: false,
+      useRemoteSudo: false,
+      sshOpts: [],
+    },
     install: { targetHost: null, buildOnRemote: false, useSubstitutes: false, sshOpts: [] },
   },
 };
 
-function plan(req: Omit<PlanRequest, "flakeDir"> & { flakeDir?: string }, m: Meta = meta, d: PlanData = data) {
+function plan(
+  req: Omit<PlanRequest, "flakeDir"> & { flakeDir?: string },
+  m: Meta = meta,
+  d: PlanData = data,
+) {
   const r = evalPlan(d, m, { flakeDir: F, ...req });
   if (!r.ok) throw new Error(r.error);
   return r.plan;
@@ -94,14 +147,20 @@ describe.skipIf(!nix)("plan.nix: names", () => {
   it("refuses two local nodes in one deploy, but allows them for --dry-run and build", () => {
     const r = evalPlan(data, meta, { action: "deploy", names: ["db", "lap"], flakeDir: F });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toContain("Deploying multiple local nodes in parallel is not allowed");
-    expect(plan({ action: "deploy", mode: "build", names: ["db", "lap"] }).nodes).toEqual(["db", "lap"]);
+    if (!r.ok)
+      expect(r.error).toContain("Deploying multiple local nodes in parallel is not allowed");
+    expect(plan({ action: "deploy", mode: "build", names: ["db", "lap"] }).nodes).toEqual([
+      "db",
+      "lap",
+    ]);
     expect(plan({ action: "build", names: ["db", "lap"] }).nodes).toEqual(["db", "lap"]);
   });
   it("targets the resolved nodes for the user Makefile and declares every node and group", () => {
     const p = plan({ action: "build", names: ["web"] });
     expect(p.makeTargets).toEqual(["nodes/web1", "nodes/web2"]);
-    expect(p.userMk).toContain("# node web1\n.PHONY: nodes/web1\nnode_web1_os := nixos\nnode_web1_channel := unstable\n");
+    expect(p.userMk).toContain(
+      "# node web1\n.PHONY: nodes/web1\nnode_web1_os := nixos\nnode_web1_channel := unstable\n",
+    );
     expect(p.userMk).toContain("node_mac_os := darwin\n");
     expect(p.userMk).toContain(
       "# group servers\n.PHONY: nodes/servers\nnodes/servers: nodes/db nodes/web nodes/web1 nodes/web2\ngroup_servers_nodes := db web1 web2\n",
@@ -156,7 +215,12 @@ describe.skipIf(!nix)("plan.nix: deploy argv", () => {
     expect(job(p, "web1").steps.map((s: any) => s.kind)).toEqual(["run"]);
     expect(job(p, "web1").hostFiles).toBeNull();
     expect(job(p, "mac").steps).toEqual([
-      { kind: "run", argv: ["darwin-rebuild", "build", "--flake", `${F}#mac`], env: {}, root: false },
+      {
+        kind: "run",
+        argv: ["darwin-rebuild", "build", "--flake", `${F}#mac`],
+        env: {},
+        root: false,
+      },
     ]);
   });
   it("--ephemeral tests; darwin nodes get an error of their own", () => {
@@ -175,19 +239,36 @@ describe.skipIf(!nix)("plan.nix: deploy argv", () => {
       timeout: 120,
     });
     const local = plan({ action: "deploy", mode: "reboot", names: ["lap"] });
-    expect(job(local, "lap").steps.at(-1)).toMatchObject({ kind: "run", argv: ["reboot"], root: true });
+    expect(job(local, "lap").steps.at(-1)).toMatchObject({
+      kind: "run",
+      argv: ["reboot"],
+      root: true,
+    });
   });
   it("local darwin: darwin-rebuild switch as root", () => {
     const p = plan({ action: "deploy", names: ["mac"] });
     expect(runSteps(p, "mac")).toEqual([
-      { kind: "run", argv: ["darwin-rebuild", "switch", "--flake", `${F}#mac`], env: {}, root: true },
+      {
+        kind: "run",
+        argv: ["darwin-rebuild", "switch", "--flake", `${F}#mac`],
+        env: {},
+        root: true,
+      },
     ]);
   });
   it("remote darwin: flake archived to the host, darwin-rebuild run there over ssh", () => {
     const p = plan({ action: "deploy", names: ["mini"] });
     const steps = job(p, "mini").steps;
     expect(steps.map((s: any) => s.kind)).toEqual(["hostFiles", "archive", "run"]);
-    expect(steps[1].argv).toEqual(["nix", "flake", "archive", "--json", "--to", "ssh://admin@mini", F]);
+    expect(steps[1].argv).toEqual([
+      "nix",
+      "flake",
+      "archive",
+      "--json",
+      "--to",
+      "ssh://admin@mini",
+      F,
+    ]);
     expect(steps[1].env).toEqual({ NIX_SSHOPTS: "-o Port=22" });
     expect(steps[2].argv).toEqual([
       "ssh",
@@ -202,7 +283,13 @@ describe.skipIf(!nix)("plan.nix: deploy argv", () => {
     ]);
   });
   it("quotes an ssh option with spaces in NIX_SSHOPTS", () => {
-    const m = { ...meta, web2: { ...(meta.web2 as object), deploy: { targetHost: "h", sshOpts: ["ProxyCommand=ssh -W %h:%p j"] } } };
+    const m = {
+      ...meta,
+      web2: {
+        ...(meta.web2 as object),
+        deploy: { targetHost: "h", sshOpts: ["ProxyCommand=ssh -W %h:%p j"] },
+      },
+    };
     const p = plan({ action: "deploy", names: ["web2"] }, m);
     expect(runSteps(p, "web2")[0].env.NIX_SSHOPTS).toBe("-o 'ProxyCommand=ssh -W %h:%p j'");
   });
@@ -225,7 +312,13 @@ describe.skipIf(!nix)("plan.nix: build and install", () => {
   it("install: one nixos-anywhere run when the flake already imports the node's hardware-configuration.nix", () => {
     const d = {
       ...data,
-      nodes: { ...data.nodes, web2: { ...data.nodes.web2!, hardware: ["/nix/store/x-source/nodes/web/web2/hardware-configuration.nix"] } },
+      nodes: {
+        ...data.nodes,
+        web2: {
+          ...data.nodes.web2!,
+          hardware: ["/nix/store/x-source/nodes/web/web2/hardware-configuration.nix"],
+        },
+      },
     };
     const p = plan({ action: "install", names: ["web2"] }, meta, d);
     expect(job(p, "web2").steps.map((s: any) => s.kind)).toEqual(["run", "gitAdd"]);
@@ -246,20 +339,55 @@ describe.skipIf(!nix)("plan.nix: build and install", () => {
       "ProxyJump=jump host",
       "root@192.168.1.9",
     ]);
-    expect(job(p, "web2").steps[1]).toMatchObject({ kind: "gitAdd", argv: [`${F}/nodes/web/web2/hardware-configuration.nix`] });
+    expect(job(p, "web2").steps[1]).toMatchObject({
+      kind: "gitAdd",
+      argv: [`${F}/nodes/web/web2/hardware-configuration.nix`],
+    });
   });
   it("first install: kexec + hardware detection, git add -N, regenerate, then disko/install/reboot", () => {
     const p = plan({ action: "install", names: ["web2", "db"] });
     const hw = `${F}/nodes/db/hardware-configuration.nix`;
     expect(job(p, "db").steps.map((s: any) => [s.kind, s.argv])).toEqual([
-      ["run", ["nixos-anywhere", "--flake", `${F}#db`, "--phases", "kexec", "--generate-hardware-config", "nixos-generate-config", hw, "root@db"]],
+      [
+        "run",
+        [
+          "nixos-anywhere",
+          "--flake",
+          `${F}#db`,
+          "--phases",
+          "kexec",
+          "--generate-hardware-config",
+          "nixos-generate-config",
+          hw,
+          "root@db",
+        ],
+      ],
       ["gitAdd", [hw]],
       ["regenerate", []],
-      ["run", ["nixos-anywhere", "--flake", `${F}#db`, "--phases", "disko,install,reboot", "--build-on", "local", "@extraFiles@", "root@db"]],
+      [
+        "run",
+        [
+          "nixos-anywhere",
+          "--flake",
+          `${F}#db`,
+          "--phases",
+          "disko,install,reboot",
+          "--build-on",
+          "local",
+          "@extraFiles@",
+          "root@db",
+        ],
+      ],
     ]);
     // ssh options reach both runs
     const [kexec, install] = runSteps(p, "web2");
-    expect(kexec.argv.slice(-5)).toEqual(["--ssh-option", "User=root", "--ssh-option", "ProxyJump=jump host", "root@192.168.1.9"]);
+    expect(kexec.argv.slice(-5)).toEqual([
+      "--ssh-option",
+      "User=root",
+      "--ssh-option",
+      "ProxyJump=jump host",
+      "root@192.168.1.9",
+    ]);
     expect(install.argv.slice(5)).toEqual([
       "--build-on",
       "local",
@@ -278,7 +406,13 @@ describe.skipIf(!nix)("plan.nix: build and install", () => {
     expect(job(p, "web1").error).toBe(
       "Missing disk-config.nix for node web1: nixos-anywhere needs a disko configuration in nodes/web/web1/disk-config.nix",
     );
-    const d = { ...data, nodes: { ...data.nodes, lap: { dir: "nodes/lap", os: "nixos" as const, diskConfig: ["d.nix"] } } };
+    const d = {
+      ...data,
+      nodes: {
+        ...data.nodes,
+        lap: { dir: "nodes/lap", os: "nixos" as const, diskConfig: ["d.nix"] },
+      },
+    };
     expect(job(plan({ action: "install", names: ["lap"] }, meta, d), "lap").error).toContain(
       "Missing meta configuration install.targetHost for node lap",
     );
@@ -287,7 +421,11 @@ describe.skipIf(!nix)("plan.nix: build and install", () => {
   it("install.buildOnRemote → --build-on remote; install.targetHost defaults to deploy.targetHost", () => {
     const m = {
       ...meta,
-      web2: { os: "nixos", deploy: { targetHost: "root@web2" }, install: { buildOnRemote: true, useSubstitutes: true } },
+      web2: {
+        os: "nixos",
+        deploy: { targetHost: "root@web2" },
+        install: { buildOnRemote: true, useSubstitutes: true },
+      },
     };
     const argv = runSteps(plan({ action: "install", names: ["web2"] }, m), "web2")[1].argv;
     expect(argv.slice(5, 7)).toEqual(["--build-on", "remote"]);
@@ -299,7 +437,9 @@ describe.skipIf(!nix)("plan.nix: build and install", () => {
 describe.skipIf(!nix)("plan.nix: host file sources", () => {
   it("node dir first, then group commons sorted; private secret > secret > private plain > plain", () => {
     const p = plan({ action: "deploy", names: ["web1"] }, meta, { ...data, hasPrivate: true });
-    expect(job(p, "web1").hostFiles.sources.map((s: any) => `${s.secret ? "S" : "P"} ${s.dir}`)).toEqual([
+    expect(
+      job(p, "web1").hostFiles.sources.map((s: any) => `${s.secret ? "S" : "P"} ${s.dir}`),
+    ).toEqual([
       "S private/nodes/web/web1/secrets/fs",
       "S nodes/web/web1/secrets/fs",
       "P private/nodes/web/web1/fs",

@@ -3,7 +3,14 @@
 // argv and environment, sleep, and fail on demand.
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -38,7 +45,12 @@ function makeFleet(): Fleet {
   const dir = tmpDir("nixverse-fleet-");
   writeFileSync(path.join(dir, "flake.nix"), "{ outputs = _: { }; }\n");
   const work = tmpDir("nixverse-work-");
-  return { dir, bin: standinBin(work, TOOLS), log: path.join(work, "calls.log"), runner: renderRunner(work) };
+  return {
+    dir,
+    bin: standinBin(work, TOOLS),
+    log: path.join(work, "calls.log"),
+    runner: renderRunner(work),
+  };
 }
 
 function nNodes(n: number, prefix = "n"): { data: PlanData; meta: Meta; names: string[] } {
@@ -46,10 +58,14 @@ function nNodes(n: number, prefix = "n"): { data: PlanData; meta: Meta; names: s
   return {
     names,
     data: {
-      nodes: Object.fromEntries(names.map((x) => [x, { dir: `nodes/${x}`, os: "nixos" as const, groups: ["all"] }])),
+      nodes: Object.fromEntries(
+        names.map((x) => [x, { dir: `nodes/${x}`, os: "nixos" as const, groups: ["all"] }]),
+      ),
       groups: { all: { dir: "nodes/all", nodes: names } },
     },
-    meta: Object.fromEntries(names.map((x) => [x, { os: "nixos", deploy: { targetHost: `root@${x}` } }])),
+    meta: Object.fromEntries(
+      names.map((x) => [x, { os: "nixos", deploy: { targetHost: `root@${x}` } }]),
+    ),
   };
 }
 
@@ -99,12 +115,25 @@ describe.skipIf(!nix)("runner: what runs", () => {
     const meta: Meta = {
       full: {
         os: "nixos",
-        deploy: { targetHost: "root@10.1.1.1", buildOnRemote: true, useSubstitutes: true, useRemoteSudo: true, sshOpts: ["Port=2222", "ProxyCommand=ssh -W %h:%p j"] },
+        deploy: {
+          targetHost: "root@10.1.1.1",
+          buildOnRemote: true,
+          useSubstitutes: true,
+          useRemoteSudo: true,
+          sshOpts: ["Port=2222", "ProxyCommand=ssh -W %h:%p j"],
+        },
       },
       bare: { os: "nixos", deploy: { targetHost: "bare", useSubstitutes: false } },
-      mini: { os: "darwin", deploy: { targetHost: "admin@mini", useRemoteSudo: false, sshOpts: ["Port=22"] } },
+      mini: {
+        os: "darwin",
+        deploy: { targetHost: "admin@mini", useRemoteSudo: false, sshOpts: ["Port=22"] },
+      },
     };
-    const plan = writePlanFile(data, meta, { action: "deploy", names: ["full", "bare", "mini"], flakeDir: f.dir });
+    const plan = writePlanFile(data, meta, {
+      action: "deploy",
+      names: ["full", "bare", "mini"],
+      flakeDir: f.dir,
+    });
     const r = run(f, plan, ["node", "deploy", "full", "bare", "mini"]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const calls = readCalls(f.log);
@@ -124,13 +153,24 @@ describe.skipIf(!nix)("runner: what runs", () => {
         "--use-remote-sudo",
       ],
     ]);
-    expect(rebuilds.map((c) => c.sshopts)).toEqual(["", "-o Port=2222 -o 'ProxyCommand=ssh -W %h:%p j'"]);
+    expect(rebuilds.map((c) => c.sshopts)).toEqual([
+      "",
+      "-o Port=2222 -o 'ProxyCommand=ssh -W %h:%p j'",
+    ]);
     // darwin on a target host: archive, then darwin-rebuild on the archived store path over ssh
     expect(byTool("nix").map((c) => [c.argv, c.sshopts])).toEqual([
       [["flake", "archive", "--json", "--to", "ssh://admin@mini", f.dir], "-o Port=22"],
     ]);
     expect(byTool("ssh").map((c) => c.argv)).toEqual([
-      ["-o", "Port=22", "admin@mini", "darwin-rebuild", "switch", "--flake", "/nix/store/0000000000000000000000000000000a-source#mini"],
+      [
+        "-o",
+        "Port=22",
+        "admin@mini",
+        "darwin-rebuild",
+        "switch",
+        "--flake",
+        "/nix/store/0000000000000000000000000000000a-source#mini",
+      ],
     ]);
     const rows = summaryRows(r.stdout);
     expect(rows).toEqual({
@@ -147,7 +187,9 @@ describe.skipIf(!nix)("runner: what runs", () => {
     const r = run(f, plan, ["node", "deploy", "all"]);
     expect(r.status).toBe(0);
     for (const n of names) {
-      expect(r.stdout).toMatch(new RegExp(`^${n}\\s+\\| nixos-rebuild running for ${n}: switch`, "m"));
+      expect(r.stdout).toMatch(
+        new RegExp(`^${n}\\s+\\| nixos-rebuild running for ${n}: switch`, "m"),
+      );
       const log = readFileSync(path.join(f.dir, "build", "logs", `${n}.log`), "utf8");
       expect(log).toContain(`nixos-rebuild running for ${n}: switch --flake ${f.dir}#${n}`);
       expect(log).not.toMatch(/\| /); // the log holds the raw lines
@@ -169,7 +211,9 @@ describe.skipIf(!nix)("runner: what runs", () => {
       "build",
       "--no-link",
       "--keep-going",
-      ...["n1", "n2", "n3"].map((n) => `${f.dir}#nixosConfigurations.${n}.config.system.build.toplevel`),
+      ...["n1", "n2", "n3"].map(
+        (n) => `${f.dir}#nixosConfigurations.${n}.config.system.build.toplevel`,
+      ),
     ]);
     expect(Object.values(summaryRows(r.stdout)).map((x) => x.result)).toEqual(["ok", "ok", "ok"]);
   });
@@ -177,7 +221,12 @@ describe.skipIf(!nix)("runner: what runs", () => {
   it("--reboot: boot, reboot over ssh, wait until the boot id changes", () => {
     const f = makeFleet();
     const { data, meta } = nNodes(1);
-    const plan = writePlanFile(data, meta, { action: "deploy", names: ["n1"], flakeDir: f.dir, mode: "reboot" });
+    const plan = writePlanFile(data, meta, {
+      action: "deploy",
+      names: ["n1"],
+      flakeDir: f.dir,
+      mode: "reboot",
+    });
     const r = run(f, plan, ["node", "deploy", "--reboot", "n1"], { NIXVERSE_REBOOT_POLL: "0.1" });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const calls = readCalls(f.log);
@@ -203,7 +252,10 @@ describe.skipIf(!nix)("runner: what runs", () => {
     });
     // the stand-in host keeps its boot id: it never comes back
     const t0 = Date.now();
-    const r = run(f, plan, ["node", "deploy", "--reboot", "n1"], { NIXVERSE_REBOOT_POLL: "0.2", STANDIN_BOOT_FIXED: "1" });
+    const r = run(f, plan, ["node", "deploy", "--reboot", "n1"], {
+      NIXVERSE_REBOOT_POLL: "0.2",
+      STANDIN_BOOT_FIXED: "1",
+    });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain("root@n1 did not answer over SSH within 1 s after the reboot");
     expect(Date.now() - t0).toBeLessThan(5000);
@@ -212,15 +264,26 @@ describe.skipIf(!nix)("runner: what runs", () => {
 });
 
 const hasScript = spawnSync("script", ["--version"]).status === 0;
-if (!hasScript) console.log("SKIPPED: runner colour test: script(1) from util-linux is not installed");
+if (!hasScript)
+  console.log("SKIPPED: runner colour test: script(1) from util-linux is not installed");
 describe.skipIf(!nix || !hasScript)("runner: colour", () => {
   it("colours node names on a terminal, not with NO_COLOR, never in pipes or logs", () => {
     const f = makeFleet();
     const { data, meta } = nNodes(1);
     const plan = writePlanFile(data, meta, { action: "deploy", names: ["n1"], flakeDir: f.dir });
-    const env = { ...process.env, TERM: "xterm", PATH: `${f.bin}:${process.env.PATH}`, FLAKE: f.dir, STANDIN_LOG: f.log, NIXVERSE_PLAN_FILE: plan };
+    const env = {
+      ...process.env,
+      TERM: "xterm",
+      PATH: `${f.bin}:${process.env.PATH}`,
+      FLAKE: f.dir,
+      STANDIN_LOG: f.log,
+      NIXVERSE_PLAN_FILE: plan,
+    };
     const tty = (extra: Record<string, string>) =>
-      spawnSync("script", ["-qec", `bash ${f.runner} node deploy n1`, "/dev/null"], { encoding: "utf8", env: { ...env, ...extra } }).stdout;
+      spawnSync("script", ["-qec", `bash ${f.runner} node deploy n1`, "/dev/null"], {
+        encoding: "utf8",
+        env: { ...env, ...extra },
+      }).stdout;
     expect(tty({})).toMatch(/\x1b\[1;3\dmn1\s*\x1b\[0m \| nixos-rebuild running/);
     expect(tty({ NO_COLOR: "1" })).not.toContain("\x1b[");
     expect(run(f, plan, ["node", "deploy", "n1"]).stdout).not.toContain("\x1b[");
@@ -246,13 +309,19 @@ describe.skipIf(!nix)("runner: parallelism and failures", () => {
     const f = makeFleet();
     const { data, meta } = nNodes(6);
     const plan = writePlanFile(data, meta, { action: "deploy", names: ["all"], flakeDir: f.dir });
-    const r = run(f, plan, ["node", "deploy", "-p", "2", "all"], { STANDIN_SLEEP: "0.2", STANDIN_FAIL: "n1 n4" });
+    const r = run(f, plan, ["node", "deploy", "-p", "2", "all"], {
+      STANDIN_SLEEP: "0.2",
+      STANDIN_FAIL: "n1 n4",
+    });
     expect(r.status).toBe(1);
     const calls = readCalls(f.log);
     expect(calls).toHaveLength(6);
-    expect(calls.filter((c) => c.status === 0).map((c) => c.argv[2]).sort()).toEqual(
-      ["n2", "n3", "n5", "n6"].map((n) => `${f.dir}#${n}`),
-    );
+    expect(
+      calls
+        .filter((c) => c.status === 0)
+        .map((c) => c.argv[2])
+        .sort(),
+    ).toEqual(["n2", "n3", "n5", "n6"].map((n) => `${f.dir}#${n}`));
     const rows = summaryRows(r.stdout);
     expect(Object.fromEntries(Object.entries(rows).map(([n, x]) => [n, x.result]))).toEqual({
       n1: "failed",
@@ -272,7 +341,9 @@ describe.skipIf(!nix)("runner: parallelism and failures", () => {
     for (let round = 0; round < 3; round++) {
       const r = run(f, plan, ["node", "deploy", "-p", "8", "all"], { STANDIN_SLEEP: "0" });
       expect(r.status, r.stderr).toBe(0);
-      expect(Object.values(summaryRows(r.stdout)).filter((x) => x.result === "ok")).toHaveLength(40);
+      expect(Object.values(summaryRows(r.stdout)).filter((x) => x.result === "ok")).toHaveLength(
+        40,
+      );
       expect(r.stderr).toBe("");
     }
   });
@@ -280,18 +351,34 @@ describe.skipIf(!nix)("runner: parallelism and failures", () => {
   it("a missing rebuild tool fails its nodes with a hint", () => {
     const f = makeFleet();
     const data: PlanData = {
-      nodes: { n1: { dir: "nodes/n1", os: "nixos", diskConfig: ["d.nix"], hardware: ["/x/nodes/n1/hardware-configuration.nix"] } },
+      nodes: {
+        n1: {
+          dir: "nodes/n1",
+          os: "nixos",
+          diskConfig: ["d.nix"],
+          hardware: ["/x/nodes/n1/hardware-configuration.nix"],
+        },
+      },
     };
-    const plan = writePlanFile(data, { n1: { os: "nixos", deploy: { targetHost: "root@n1" } } }, {
-      action: "install",
-      names: ["n1"],
-      flakeDir: f.dir,
-    });
+    const plan = writePlanFile(
+      data,
+      { n1: { os: "nixos", deploy: { targetHost: "root@n1" } } },
+      {
+        action: "install",
+        names: ["n1"],
+        flakeDir: f.dir,
+      },
+    );
     // PATH without the stand-ins (and without any real nixos-anywhere)
-    const basePath = (process.env.PATH ?? "").split(":").filter((d) => !existsSync(path.join(d, "nixos-anywhere"))).join(":");
+    const basePath = (process.env.PATH ?? "")
+      .split(":")
+      .filter((d) => !existsSync(path.join(d, "nixos-anywhere")))
+      .join(":");
     const r = run(f, plan, ["node", "install", "n1"], { PATH: basePath });
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/^n1\s+\| nixos-anywhere is not installed \(not on PATH\); run with it on PATH, e\.g\. nix shell nixpkgs#nixos-anywhere/m);
+    expect(r.stdout).toMatch(
+      /^n1\s+\| nixos-anywhere is not installed \(not on PATH\); run with it on PATH, e\.g\. nix shell nixpkgs#nixos-anywhere/m,
+    );
     expect(summaryRows(r.stdout)).toEqual({ n1: { action: "install", result: "failed" } });
   });
 
@@ -300,8 +387,16 @@ describe.skipIf(!nix)("runner: parallelism and failures", () => {
     const data: PlanData = {
       nodes: { mac: { dir: "nodes/mac", os: "darwin" }, srv: { dir: "nodes/srv", os: "nixos" } },
     };
-    const meta: Meta = { mac: { os: "darwin" }, srv: { os: "nixos", deploy: { targetHost: "srv" } } };
-    const plan = writePlanFile(data, meta, { action: "deploy", names: ["mac", "srv"], flakeDir: f.dir, mode: "test" });
+    const meta: Meta = {
+      mac: { os: "darwin" },
+      srv: { os: "nixos", deploy: { targetHost: "srv" } },
+    };
+    const plan = writePlanFile(data, meta, {
+      action: "deploy",
+      names: ["mac", "srv"],
+      flakeDir: f.dir,
+      mode: "test",
+    });
     const r = run(f, plan, ["node", "deploy", "--ephemeral", "mac", "srv"]);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^mac\s+\| error: --ephemeral is only supported for NixOS nodes/m);
@@ -338,7 +433,9 @@ describe.skipIf(!nix)("runner: parallelism and failures", () => {
         .stdout.split("\n")
         .filter((l) => l.includes(`sleep ${marker}`) || l.includes(f.bin));
     expect(running().length).toBeGreaterThanOrEqual(3);
-    const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
+    const exited = new Promise<number>((resolve) =>
+      child.on("exit", (code) => resolve(code ?? -1)),
+    );
     child.kill("SIGINT");
     const code = await exited;
     expect(code).toBe(130);
@@ -371,15 +468,20 @@ describe.skipIf(!nix)("runner: a node that ignores SIGTERM", () => {
     });
     let out = "";
     child.stdout.on("data", (d) => (out += String(d)));
-    for (let t = 0; t < 200 && (out.match(/running for/g) ?? []).length < 2; t++) await new Promise((r) => setTimeout(r, 50));
-    const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
+    for (let t = 0; t < 200 && (out.match(/running for/g) ?? []).length < 2; t++)
+      await new Promise((r) => setTimeout(r, 50));
+    const exited = new Promise<number>((resolve) =>
+      child.on("exit", (code) => resolve(code ?? -1)),
+    );
     const t0 = Date.now();
     child.kill("SIGINT");
     expect(await exited).toBe(130);
     const took = Date.now() - t0;
     expect(took).toBeGreaterThan(4000); // the TERM grace period was honoured…
     expect(took).toBeLessThan(9000); // …and then KILL ended it
-    const left = spawnSync("ps", ["-eo", "args"], { encoding: "utf8" }).stdout.split("\n").filter((l) => l.includes(`sleep ${marker}`));
+    const left = spawnSync("ps", ["-eo", "args"], { encoding: "utf8" })
+      .stdout.split("\n")
+      .filter((l) => l.includes(`sleep ${marker}`));
     expect(left).toEqual([]);
   });
 });
@@ -393,15 +495,27 @@ describe.skipIf(!nix)("runner: a single node is stopped too", () => {
     const child = spawn("bash", [f.runner, "node", "deploy", "n1"], {
       cwd: f.dir,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PATH: `${f.bin}:${process.env.PATH}`, FLAKE: f.dir, STANDIN_LOG: f.log, NIXVERSE_PLAN_FILE: plan, STANDIN_SLEEP: marker },
+      env: {
+        ...process.env,
+        PATH: `${f.bin}:${process.env.PATH}`,
+        FLAKE: f.dir,
+        STANDIN_LOG: f.log,
+        NIXVERSE_PLAN_FILE: plan,
+        STANDIN_SLEEP: marker,
+      },
     });
     let out = "";
     child.stdout.on("data", (d) => (out += String(d)));
-    for (let t = 0; t < 200 && !out.includes("running for n1"); t++) await new Promise((r) => setTimeout(r, 50));
-    const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
+    for (let t = 0; t < 200 && !out.includes("running for n1"); t++)
+      await new Promise((r) => setTimeout(r, 50));
+    const exited = new Promise<number>((resolve) =>
+      child.on("exit", (code) => resolve(code ?? -1)),
+    );
     child.kill("SIGTERM");
     expect(await exited).toBe(130);
-    const left = spawnSync("ps", ["-eo", "args"], { encoding: "utf8" }).stdout.split("\n").filter((l) => l.includes(`sleep ${marker}`));
+    const left = spawnSync("ps", ["-eo", "args"], { encoding: "utf8" })
+      .stdout.split("\n")
+      .filter((l) => l.includes(`sleep ${marker}`));
     expect(left).toEqual([]);
     expect(summaryRows(out)).toEqual({ n1: { action: "deploy", result: "interrupted" } });
   });
@@ -428,7 +542,15 @@ describe.skipIf(!nix)("runner: host files for install, user Makefile", () => {
   it("install passes the assembled tree (git-tracked files, node over group) as --extra-files, then removes it", () => {
     const f = gitFleet();
     const data: PlanData = {
-      nodes: { db: { dir: "nodes/db", os: "nixos", groups: ["srv"], diskConfig: ["disk-config.nix"], hardware: [HW] } },
+      nodes: {
+        db: {
+          dir: "nodes/db",
+          os: "nixos",
+          groups: ["srv"],
+          diskConfig: ["disk-config.nix"],
+          hardware: [HW],
+        },
+      },
       groups: { srv: { dir: "nodes/srv", nodes: ["db"] } },
     };
     const meta: Meta = { db: { os: "nixos", deploy: { targetHost: "root@db" } } };
@@ -450,18 +572,29 @@ describe.skipIf(!nix)("runner: host files for install, user Makefile", () => {
     ]);
     expect(call!.argv.at(-1)).toBe("root@db");
     const extra = readFileSync(`${f.log}.extra`, "utf8").trim().split("\n");
-    expect(extra).toEqual(["etc 755 d", "etc/motd 644 f", "etc/only-group 644 f", "etc/only-node 644 f"]);
+    expect(extra).toEqual([
+      "etc 755 d",
+      "etc/motd 644 f",
+      "etc/only-group 644 f",
+      "etc/only-node 644 f",
+    ]);
     expect(existsSync(call!.argv[at + 1]!)).toBe(false);
   });
 
   it("install without host files drops --extra-files", () => {
     const f = makeFleet();
-    const data: PlanData = { nodes: { db: { dir: "nodes/db", os: "nixos", diskConfig: ["d.nix"], hardware: [HW] } } };
-    const plan = writePlanFile(data, { db: { os: "nixos", install: { targetHost: "root@db" } } }, {
-      action: "install",
-      names: ["db"],
-      flakeDir: f.dir,
-    });
+    const data: PlanData = {
+      nodes: { db: { dir: "nodes/db", os: "nixos", diskConfig: ["d.nix"], hardware: [HW] } },
+    };
+    const plan = writePlanFile(
+      data,
+      { db: { os: "nixos", install: { targetHost: "root@db" } } },
+      {
+        action: "install",
+        names: ["db"],
+        flakeDir: f.dir,
+      },
+    );
     const r = run(f, plan, ["node", "install", "db"]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(readCalls(f.log)[0]!.argv).not.toContain("--extra-files");
@@ -469,21 +602,43 @@ describe.skipIf(!nix)("runner: host files for install, user Makefile", () => {
 
   it("first install: kexec phase, regenerate with nixverse-gen, then the install phases", () => {
     const f = makeFleet();
-    symlinkSync(path.join(repoRoot, "tests/runner/fixtures/standin.sh"), path.join(f.bin, "nixverse-gen"));
-    const data: PlanData = { nodes: { a: { dir: "nodes/a", os: "nixos", diskConfig: ["d.nix"] }, b: { dir: "nodes/b", os: "nixos", diskConfig: ["d.nix"] } } };
-    const meta: Meta = { a: { os: "nixos", deploy: { targetHost: "root@a" } }, b: { os: "nixos", deploy: { targetHost: "root@b" } } };
-    const plan = writePlanFile(data, meta, { action: "install", names: ["a", "b"], flakeDir: f.dir });
+    symlinkSync(
+      path.join(repoRoot, "tests/runner/fixtures/standin.sh"),
+      path.join(f.bin, "nixverse-gen"),
+    );
+    const data: PlanData = {
+      nodes: {
+        a: { dir: "nodes/a", os: "nixos", diskConfig: ["d.nix"] },
+        b: { dir: "nodes/b", os: "nixos", diskConfig: ["d.nix"] },
+      },
+    };
+    const meta: Meta = {
+      a: { os: "nixos", deploy: { targetHost: "root@a" } },
+      b: { os: "nixos", deploy: { targetHost: "root@b" } },
+    };
+    const plan = writePlanFile(data, meta, {
+      action: "install",
+      names: ["a", "b"],
+      flakeDir: f.dir,
+    });
     const r = run(f, plan, ["node", "install", "a", "b"], { STANDIN_SLEEP: "0.2" });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const calls = readCalls(f.log);
     for (const n of ["a", "b"]) {
-      const mine = calls.filter((c) => c.tool === "nixverse-gen" || c.argv.includes(`${f.dir}#${n}`));
+      const mine = calls.filter(
+        (c) => c.tool === "nixverse-gen" || c.argv.includes(`${f.dir}#${n}`),
+      );
       const kexec = mine.findIndex((c) => c.tool === "nixos-anywhere" && c.argv.includes("kexec"));
-      const install = mine.findIndex((c) => c.tool === "nixos-anywhere" && c.argv.includes("disko,install,reboot"));
+      const install = mine.findIndex(
+        (c) => c.tool === "nixos-anywhere" && c.argv.includes("disko,install,reboot"),
+      );
       expect(kexec).toBeGreaterThanOrEqual(0);
       expect(install).toBeGreaterThan(kexec);
       // a regeneration finished after this node's hardware detection and before its install
-      const regen = mine.filter((c) => c.tool === "nixverse-gen" && c.start > mine[kexec]!.end && c.end < mine[install]!.start);
+      const regen = mine.filter(
+        (c) =>
+          c.tool === "nixverse-gen" && c.start > mine[kexec]!.end && c.end < mine[install]!.start,
+      );
       expect(regen.length).toBeGreaterThanOrEqual(1);
     }
     const regens = calls.filter((c) => c.tool === "nixverse-gen");
@@ -498,11 +653,20 @@ describe.skipIf(!nix)("runner: host files for install, user Makefile", () => {
   it("first install without nixverse-gen stops after the hardware detection and says what to do", () => {
     const f = makeFleet();
     const data: PlanData = { nodes: { a: { dir: "nodes/a", os: "nixos", diskConfig: ["d.nix"] } } };
-    const plan = writePlanFile(data, { a: { os: "nixos", deploy: { targetHost: "root@a" } } }, { action: "install", names: ["a"], flakeDir: f.dir });
-    const basePath = (process.env.PATH ?? "").split(":").filter((d) => !existsSync(path.join(d, "nixverse-gen"))).join(":");
+    const plan = writePlanFile(
+      data,
+      { a: { os: "nixos", deploy: { targetHost: "root@a" } } },
+      { action: "install", names: ["a"], flakeDir: f.dir },
+    );
+    const basePath = (process.env.PATH ?? "")
+      .split(":")
+      .filter((d) => !existsSync(path.join(d, "nixverse-gen")))
+      .join(":");
     const r = run(f, plan, ["node", "install", "a"], { PATH: `${f.bin}:${basePath}` });
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain("run `npx nixverse-gen` in " + f.dir + ", then `nix run . -- node install a` again");
+    expect(r.stdout).toContain(
+      "run `npx nixverse-gen` in " + f.dir + ", then `nix run . -- node install a` again",
+    );
     expect(readCalls(f.log).map((c) => c.argv.includes("kexec"))).toEqual([true]);
   });
 
@@ -514,7 +678,9 @@ describe.skipIf(!nix)("runner: host files for install, user Makefile", () => {
     );
     const { data, meta } = nNodes(2);
     const plan = writePlanFile(data, meta, { action: "deploy", names: ["all"], flakeDir: f.dir });
-    const r = run(f, plan, ["node", "deploy", "all"], { STANDIN_CHECK_FILE: path.join(f.dir, "made.txt") });
+    const r = run(f, plan, ["node", "deploy", "all"], {
+      STANDIN_CHECK_FILE: path.join(f.dir, "made.txt"),
+    });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(readFileSync(path.join(f.dir, "made.txt"), "utf8").split("\n").sort()).toEqual([
       "",
@@ -547,22 +713,38 @@ describe.skipIf(!nix)("runner: decrypting host files without nixverse-gen", () =
       mkdirSync(path.dirname(path.join(f.dir, rel)), { recursive: true });
       writeFileSync(path.join(f.dir, rel), text);
     };
-    put("nodes/db/secrets/fs/etc/ssh/ssh_host_ed25519_key", "STANDIN-ENCRYPTED master\n-----BEGIN KEY-----\nkey-of-db\n");
+    put(
+      "nodes/db/secrets/fs/etc/ssh/ssh_host_ed25519_key",
+      "STANDIN-ENCRYPTED master\n-----BEGIN KEY-----\nkey-of-db\n",
+    );
     put("nodes/db/secrets/fs/etc/token", "STANDIN-ENCRYPTED node:db\nt0ken\n");
-    const data: PlanData = { nodes: { db: { dir: "nodes/db", os: "nixos", diskConfig: ["d.nix"], hardware: [HW] } } };
-    const plan = writePlanFile(data, { db: { os: "nixos", install: { targetHost: "root@db" } } }, {
-      action: "install",
-      names: ["db"],
-      flakeDir: f.dir,
-    });
+    const data: PlanData = {
+      nodes: { db: { dir: "nodes/db", os: "nixos", diskConfig: ["d.nix"], hardware: [HW] } },
+    };
+    const plan = writePlanFile(
+      data,
+      { db: { os: "nixos", install: { targetHost: "root@db" } } },
+      {
+        action: "install",
+        names: ["db"],
+        flakeDir: f.dir,
+      },
+    );
     return { f, plan };
   }
   // PATH without nixverse-gen; npx finds no nixverse-gen in a fleet without node_modules
-  const basePath = (process.env.PATH ?? "").split(":").filter((d) => !existsSync(path.join(d, "nixverse-gen"))).join(":");
+  const basePath = (process.env.PATH ?? "")
+    .split(":")
+    .filter((d) => !existsSync(path.join(d, "nixverse-gen")))
+    .join(":");
 
   it("uses sops (master key for the host key, the node key via ssh-to-age for the rest)", () => {
     const { f, plan } = secretFleet();
-    for (const t of ["sops", "ssh-to-age"]) symlinkSync(path.join(repoRoot, "tests/runner/fixtures/sops-standin.sh"), path.join(f.bin, t));
+    for (const t of ["sops", "ssh-to-age"])
+      symlinkSync(
+        path.join(repoRoot, "tests/runner/fixtures/sops-standin.sh"),
+        path.join(f.bin, t),
+      );
     const r = run(f, plan, ["node", "install", "db"], { PATH: `${f.bin}:${basePath}` });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(readFileSync(`${f.log}.extra`, "utf8").trim().split("\n")).toEqual([
@@ -578,7 +760,9 @@ describe.skipIf(!nix)("runner: decrypting host files without nixverse-gen", () =
     const r = run(f, plan, ["node", "install", "db"], { PATH: `${f.bin}:${basePath}` });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(
-      "cannot decrypt " + f.dir + "/nodes/db/secrets/fs/etc/ssh/ssh_host_ed25519_key: no decrypter found; install nixverse-gen (npm install --save-dev nixverse-gen in the fleet, or put it on PATH), or install sops and ssh-to-age",
+      "cannot decrypt " +
+        f.dir +
+        "/nodes/db/secrets/fs/etc/ssh/ssh_host_ed25519_key: no decrypter found; install nixverse-gen (npm install --save-dev nixverse-gen in the fleet, or put it on PATH), or install sops and ssh-to-age",
     );
     expect(readCalls(f.log)).toEqual([]);
   });
@@ -597,17 +781,27 @@ describe.skipIf(!nix)("runner: finding the fleet", () => {
       spawnSync("bash", [runner, "node", "deploy", "n1"], {
         cwd,
         encoding: "utf8",
-        env: { ...process.env, FLAKE: "", PATH: `${f.bin}:${process.env.PATH}`, STANDIN_LOG: f.log, NIXVERSE_PLAN_FILE: plan },
+        env: {
+          ...process.env,
+          FLAKE: "",
+          PATH: `${f.bin}:${process.env.PATH}`,
+          STANDIN_LOG: f.log,
+          NIXVERSE_PLAN_FILE: plan,
+        },
       });
     // from a subdirectory of the fleet, with a runner copy living elsewhere
-    expect(go(path.join(f.dir, "nodes", "n1"), f.runner).stdout).toContain(`logs: ${f.dir}/build/logs`);
+    expect(go(path.join(f.dir, "nodes", "n1"), f.runner).stdout).toContain(
+      `logs: ${f.dir}/build/logs`,
+    );
     // from inside an unrelated flake: not that one, but the fleet the script belongs to
     const other = tmpDir("nixverse-other-");
     writeFileSync(path.join(other, "flake.nix"), "{ }\n");
     const r = go(other, script);
     expect(r.status, r.stderr).toBe(0);
     expect(existsSync(path.join(other, "build"))).toBe(false);
-    expect(readFileSync(path.join(f.dir, "build", "logs", "n1.log"), "utf8")).toContain("running for n1");
+    expect(readFileSync(path.join(f.dir, "build", "logs", "n1.log"), "utf8")).toContain(
+      "running for n1",
+    );
   });
 });
 
@@ -647,6 +841,8 @@ describe("runner: command line", () => {
   it("unknown commands and options", () => {
     expect(run(f, null, ["frob"]).status).toBe(2);
     expect(run(f, null, ["node", "frob"]).stderr).toContain("Unknown command node frob");
-    expect(run(f, null, ["node", "deploy", "--frob", "x"]).stderr).toContain("Unknown option --frob");
+    expect(run(f, null, ["node", "deploy", "--frob", "x"]).stderr).toContain(
+      "Unknown option --frob",
+    );
   });
 });

@@ -7,7 +7,15 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { hasNix, readCalls, renderRunner, repoRoot, standinBin, tmpDir, writePlanFile } from "./support.js";
+import {
+  hasNix,
+  readCalls,
+  renderRunner,
+  repoRoot,
+  standinBin,
+  tmpDir,
+  writePlanFile,
+} from "./support.js";
 
 const cliJs = path.join(repoRoot, "bin", "nixverse-gen.js");
 const built = existsSync(path.join(repoRoot, "dist", "cli", "main.js"));
@@ -33,7 +41,10 @@ describe.skipIf(missing !== null)("runner: real secrets via nixverse-gen", () =>
     const keys = readFileSync(path.join(dir, "master.txt"), "utf8");
     const pub = /age1[0-9a-z]+/.exec(keys)![0];
     const secret = /AGE-SECRET-KEY-[0-9A-Z]+/.exec(keys)![0];
-    writeFileSync(path.join(fleet, "nodes/web1/node.nix"), '{ os = "nixos"; channel = "unstable"; }\n');
+    writeFileSync(
+      path.join(fleet, "nodes/web1/node.nix"),
+      '{ os = "nixos"; channel = "unstable"; }\n',
+    );
     writeFileSync(path.join(fleet, "nodes/web1/configuration.nix"), "{ }\n");
     writeFileSync(path.join(fleet, ".sops.yaml"), `creation_rules:\n  - age: ${pub}\n`);
     writeFileSync(path.join(dir, "token.txt"), "s3cret-token\n");
@@ -41,7 +52,16 @@ describe.skipIf(missing !== null)("runner: real secrets via nixverse-gen", () =>
     const env = { ...process.env, SOPS_AGE_KEY: secret, FLAKE: fleet };
     const enc = spawnSync(
       process.execPath,
-      [cliJs, "secrets", "encrypt", "--node", "web1", path.join(dir, "token.txt"), "-o", "nodes/web1/secrets/fs/etc/app/token"],
+      [
+        cliJs,
+        "secrets",
+        "encrypt",
+        "--node",
+        "web1",
+        path.join(dir, "token.txt"),
+        "-o",
+        "nodes/web1/secrets/fs/etc/app/token",
+      ],
       { cwd: fleet, env, encoding: "utf8" },
     );
     expect(enc.status, enc.stderr).toBe(0);
@@ -81,8 +101,17 @@ describe.skipIf(missing !== null)("runner: real secrets via nixverse-gen", () =>
     const key = path.join(target, "etc/ssh/ssh_host_ed25519_key");
     expect(mode(key)).toBe("600");
     // the decrypted private key matches the committed public key
-    const derived = spawnSync("ssh-keygen", ["-y", "-f", key], { encoding: "utf8" }).stdout.trim().split(" ").slice(0, 2);
-    const committed = readFileSync(path.join(fleet, "nodes/web1/fs/etc/ssh/ssh_host_ed25519_key.pub"), "utf8").trim().split(" ").slice(0, 2);
+    const derived = spawnSync("ssh-keygen", ["-y", "-f", key], { encoding: "utf8" })
+      .stdout.trim()
+      .split(" ")
+      .slice(0, 2);
+    const committed = readFileSync(
+      path.join(fleet, "nodes/web1/fs/etc/ssh/ssh_host_ed25519_key.pub"),
+      "utf8",
+    )
+      .trim()
+      .split(" ")
+      .slice(0, 2);
     expect(derived).toEqual(committed);
     expect(readFileSync(path.join(target, "etc/ssh/ssh_host_ed25519_key.pub"), "utf8")).toBe(
       readFileSync(path.join(fleet, "nodes/web1/fs/etc/ssh/ssh_host_ed25519_key.pub"), "utf8"),

@@ -4,11 +4,28 @@
 // stand-in activation runs, and the decrypted tree does not outlive the run.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasNix, readCalls, renderRunner, repoRoot, standinBin, tmpDir, writePlanFile } from "./support.js";
+import {
+  hasNix,
+  readCalls,
+  renderRunner,
+  repoRoot,
+  standinBin,
+  tmpDir,
+  writePlanFile,
+} from "./support.js";
 
 const SSHD = "/usr/sbin/sshd";
 const missing = !hasNix()
@@ -98,9 +115,16 @@ describe.skipIf(missing !== null)("runner: host files over a real sshd", () => {
       mkdirSync(path.dirname(path.join(fleet, rel)), { recursive: true });
       writeFileSync(path.join(fleet, rel), text);
     };
-    writeFileSync(path.join((mkdirSync(fleet, { recursive: true }), fleet), "flake.nix"), "{ outputs = _: { }; }\n");
-    const hostKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nfake-node-key\n-----END OPENSSH PRIVATE KEY-----\n";
-    put("nodes/web1/secrets/fs/etc/ssh/ssh_host_ed25519_key", `STANDIN-ENCRYPTED master\n${hostKey}`);
+    writeFileSync(
+      path.join((mkdirSync(fleet, { recursive: true }), fleet), "flake.nix"),
+      "{ outputs = _: { }; }\n",
+    );
+    const hostKey =
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nfake-node-key\n-----END OPENSSH PRIVATE KEY-----\n";
+    put(
+      "nodes/web1/secrets/fs/etc/ssh/ssh_host_ed25519_key",
+      `STANDIN-ENCRYPTED master\n${hostKey}`,
+    );
     put("nodes/web1/fs/etc/ssh/ssh_host_ed25519_key.pub", "ssh-ed25519 AAAAfake web1\n");
     put("nodes/web1/secrets/fs/etc/app/token", "STANDIN-ENCRYPTED node:web1\ns3cret\n");
     put("nodes/web1/fs/etc/app/token", "plain text loses to the secret\n");
@@ -112,7 +136,13 @@ describe.skipIf(missing !== null)("runner: host files over a real sshd", () => {
     put("nodes/web1/fs/etc/app/untracked", "never leaves the machine\n");
     const git = (...a: string[]) => spawnSync("git", ["-C", fleet, ...a], { encoding: "utf8" });
     git("init", "-q");
-    git("add", "nodes/web1/secrets", "nodes/web1/fs/etc/ssh", "nodes/web1/fs/etc/app/token", "nodes/web1/fs/etc/app/config");
+    git(
+      "add",
+      "nodes/web1/secrets",
+      "nodes/web1/fs/etc/ssh",
+      "nodes/web1/fs/etc/app/token",
+      "nodes/web1/fs/etc/app/config",
+    );
     git("add", "nodes/web1/fs/usr", "nodes/web/common");
 
     const target = path.join(dir, "target");
@@ -121,7 +151,10 @@ describe.skipIf(missing !== null)("runner: host files over a real sshd", () => {
 
     const work = tmpDir("nixverse-sshd-work-");
     const bin = standinBin(work, ["nixos-rebuild"]);
-    symlinkSync(path.join(repoRoot, "tests/runner/fixtures/nixverse-gen-standin.sh"), path.join(bin, "nixverse-gen"));
+    symlinkSync(
+      path.join(repoRoot, "tests/runner/fixtures/nixverse-gen-standin.sh"),
+      path.join(bin, "nixverse-gen"),
+    );
     const runner = renderRunner(work);
     const plan = writePlanFile(
       {
@@ -150,11 +183,19 @@ describe.skipIf(missing !== null)("runner: host files over a real sshd", () => {
     expect(r.status, r.stdout + r.stderr).toBe(0);
     // the key was on the host when the activation ran
     expect(readFileSync(`${log}.check`, "utf8")).toBe("nixos-rebuild\tweb1\tpresent\n");
-    expect(readCalls(log)[0]!.argv).toEqual(["switch", "--flake", `${fleet}#web1`, "--target-host", "root@127.0.0.1"]);
+    expect(readCalls(log)[0]!.argv).toEqual([
+      "switch",
+      "--flake",
+      `${fleet}#web1`,
+      "--target-host",
+      "root@127.0.0.1",
+    ]);
     const t = (rel: string) => path.join(target, rel);
     expect(readFileSync(t("etc/ssh/ssh_host_ed25519_key"), "utf8")).toBe(hostKey);
     expect(mode(t("etc/ssh/ssh_host_ed25519_key"))).toBe("600");
-    expect(readFileSync(t("etc/ssh/ssh_host_ed25519_key.pub"), "utf8")).toBe("ssh-ed25519 AAAAfake web1\n");
+    expect(readFileSync(t("etc/ssh/ssh_host_ed25519_key.pub"), "utf8")).toBe(
+      "ssh-ed25519 AAAAfake web1\n",
+    );
     expect(mode(t("etc/ssh/ssh_host_ed25519_key.pub"))).toBe("644");
     expect(readFileSync(t("etc/app/token"), "utf8")).toBe("s3cret\n");
     expect(mode(t("etc/app/token"))).toBe("600");
@@ -175,10 +216,16 @@ describe.skipIf(missing !== null)("runner: host files over a real sshd", () => {
     mkdirSync(path.join(fleet, "nodes/db/secrets/fs/etc"), { recursive: true });
     writeFileSync(path.join(fleet, "flake.nix"), "{ }\n");
     // encrypted to another node: the stand-in refuses it
-    writeFileSync(path.join(fleet, "nodes/db/secrets/fs/etc/x"), "STANDIN-ENCRYPTED node:web1\nnope\n");
+    writeFileSync(
+      path.join(fleet, "nodes/db/secrets/fs/etc/x"),
+      "STANDIN-ENCRYPTED node:web1\nnope\n",
+    );
     const work = tmpDir("nixverse-sshd-work-");
     const bin = standinBin(work, ["nixos-rebuild"]);
-    symlinkSync(path.join(repoRoot, "tests/runner/fixtures/nixverse-gen-standin.sh"), path.join(bin, "nixverse-gen"));
+    symlinkSync(
+      path.join(repoRoot, "tests/runner/fixtures/nixverse-gen-standin.sh"),
+      path.join(bin, "nixverse-gen"),
+    );
     const plan = writePlanFile(
       { nodes: { db: { dir: "nodes/db", os: "nixos" } } },
       { db: { os: "nixos", deploy: { targetHost: "root@127.0.0.1", sshOpts } } },
@@ -188,7 +235,14 @@ describe.skipIf(missing !== null)("runner: host files over a real sshd", () => {
     const r = spawnSync("bash", [renderRunner(work), "node", "deploy", "db"], {
       cwd: fleet,
       encoding: "utf8",
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, FLAKE: fleet, NIXVERSE_PLAN_FILE: plan, STANDIN_LOG: log, NIXVERSE_HOST_ROOT: path.join(dir, "target2") },
+      env: {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        FLAKE: fleet,
+        NIXVERSE_PLAN_FILE: plan,
+        STANDIN_LOG: log,
+        NIXVERSE_HOST_ROOT: path.join(dir, "target2"),
+      },
     });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain("failed to decrypt nodes/db/secrets/fs/etc/x");

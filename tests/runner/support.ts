@@ -3,7 +3,15 @@
 
 import Handlebars from "handlebars";
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+  existsSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,10 +31,13 @@ export function tmpDir(prefix = "nixverse-runner-"): string {
 
 /** Renders templates/run.sh.hbs exactly as the generator does and writes it (mode 0755). */
 export function renderRunner(dir: string): string {
-  const tpl = Handlebars.compile(readFileSync(path.join(repoRoot, "templates", "run.sh.hbs"), "utf8"), {
-    noEscape: true,
-    strict: true,
-  });
+  const tpl = Handlebars.compile(
+    readFileSync(path.join(repoRoot, "templates", "run.sh.hbs"), "utf8"),
+    {
+      noEscape: true,
+      strict: true,
+    },
+  );
   const file = path.join(dir, "run.sh");
   writeFileSync(file, tpl({ version: "0.0.0-test" }));
   chmodSync(file, 0o755);
@@ -61,7 +72,10 @@ function planExpr(dir: string, data: PlanData, meta: Meta, req: PlanRequest, att
   const full: PlanData = {
     ...data,
     nodes: Object.fromEntries(
-      Object.entries(data.nodes).map(([n, d]) => [n, { channel: "unstable", groups: [], diskConfig: [], ...d }]),
+      Object.entries(data.nodes).map(([n, d]) => [
+        n,
+        { channel: "unstable", groups: [], diskConfig: [], ...d },
+      ]),
     ),
   };
   writeFileSync(path.join(dir, "data.json"), JSON.stringify(full));
@@ -92,10 +106,14 @@ export function evalPlan(
 /** Writes the plan's bash rendering to a file for NIXVERSE_PLAN_FILE and returns its path. */
 export function writePlanFile(data: PlanData, meta: Meta, req: PlanRequest): string {
   const dir = tmpDir("nixverse-plan-");
-  const out = execFileSync("nix", ["eval", "--impure", "--raw", "--expr", planExpr(dir, data, meta, req, ".shell")], {
-    encoding: "utf8",
-    env: nixEnv,
-  });
+  const out = execFileSync(
+    "nix",
+    ["eval", "--impure", "--raw", "--expr", planExpr(dir, data, meta, req, ".shell")],
+    {
+      encoding: "utf8",
+      env: nixEnv,
+    },
+  );
   const file = path.join(dir, "plan.sh");
   writeFileSync(file, out);
   return file;

@@ -37,8 +37,8 @@ sh_quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 # Microseconds since the epoch (EPOCHREALTIME is bash ≥ 5; SECONDS is the fallback).
 now_us() { # <var>
   if [[ -n ${EPOCHREALTIME:-} ]]; then
-    local t=${EPOCHREALTIME/[.,]/}
-    printf -v "$1" '%s' "$((10#$t))"
+    local now_us_t=${EPOCHREALTIME/[.,]/}
+    printf -v "$1" '%s' "$((10#$now_us_t))"
   else
     printf -v "$1" '%s' "$((SECONDS * 1000000))"
   fi
@@ -86,7 +86,7 @@ EOF
 }
 help_common_options() {
   cat <<'EOF'
-  -p, --parallel N   run at most N nodes at a time (a positive integer, default 10)
+  -p, --parallel N   run at most N nodes at a time (a positive integer, default 10, from deploy.parallel in nixverse.yaml)
       --show-plan    print the plan (every command, per node) and stop
   -h, --help         show this help
 
@@ -292,6 +292,7 @@ prefix_lines() {
     printf '%s\n' "$line" >&3
     ((out)) && { printf '%s%-*s%s | %s\n' "$on" "$label_width" "$label" "$off" "$line" 2>/dev/null || out=0; }
   done 3>>"$log"
+  trap - PIPE
 }
 # Node names in colour only on a terminal, without NO_COLOR, and not for TERM=dumb.
 use_color=0
@@ -492,6 +493,15 @@ regenerate_flake() {
   return "$rc"
 }
 
+install_hint_for() {
+  case $1 in
+  nixos-rebuild) printf 'run with it on PATH, e.g. nix shell nixpkgs#nixos-rebuild -c nix run . -- node …' ;;
+  nixos-anywhere) printf 'run with it on PATH, e.g. nix shell nixpkgs#nixos-anywhere -c nix run . -- node …' ;;
+  darwin-rebuild) printf 'it comes with nix-darwin; the first time, run nix run nix-darwin -- switch --flake .#<node>' ;;
+  *) printf 'install it and run again' ;;
+  esac
+}
+
 # run_step <job> <step prefix> <tree> — one step of a node; returns its status.
 run_step() {
   local i=$1 p=$2 tree=$3 a
@@ -518,6 +528,10 @@ run_step() {
       *) cmd+=("$a") ;;
       esac
     done
+    if ! command -v "${cmd[0]}" >/dev/null; then
+      echo "${cmd[0]} is not installed (not on PATH); $(install_hint_for "${cmd[0]}")"
+      return 127
+    fi
     [[ $root_ == 1 && $EUID != 0 ]] && cmd=(sudo "${cmd[@]}")
     quote_words "${env_[@]}" "${cmd[@]}"
     step "$qw"
@@ -543,6 +557,7 @@ run_step() {
 run_job() {
   local i=$1 k tree="" rc=0
   local -n err_=J${i}_error nsteps_=J${i}_nsteps hf_=J${i}_hf node_name=J${i}_node
+  set +C
   remote_source=""
   if [[ -n $err_ ]]; then
     printf 'error: %s\n' "$err_"
@@ -565,7 +580,7 @@ run_job() {
 job_main() {
   local i=$1 label=$2 log=$3 start end rc
   now_us start
-  : >"$log"
+  : >|"$log"
   set +e
   if [[ $i == build ]]; then
     (
@@ -581,98 +596,110 @@ job_main() {
   fi
   rc=${PIPESTATUS[0]}
   now_us end
-  printf '%s %s\n' "$rc" "$((end - start))" >"$tmp/status/$i"
+  printf '%s %s\n' "$rc" "$((end - start))" >|"$tmp/status/$i"
   return "$rc"
 }
 
 # ── scheduling ───────────────────────────────────────────────────────────────────────────────────
-declare -A job_pid=() job_result=() job_us=() job_t0=()
+# A pool of $parallel workers, each in its own process group (`set -m`), takes the nodes in order:
+# a worker claims a node by creating its claim file exclusively (noclobber: O_EXCL, no fork), runs
+# it, and claims the next one. The next node starts the moment a worker is free, without a round
+# trip through this shell. Results are read back from the claim and status files.
+declare -a job_pid=()
+declare -A job_result=() job_us=()
 interrupted=0
 on_interrupt() { interrupted=1; }
 
-reap() {
-  local i rc us
-  for i in "${!job_pid[@]}"; do
-    [[ -f $tmp/status/$i ]] || continue
-    # The file may exist and still be empty for an instant: then the job is not done yet.
-    read -r rc us <"$tmp/status/$i" 2>/dev/null && [[ -n $us ]] || continue
-    wait "${job_pid[$i]}" 2>/dev/null || true
-    unset "job_pid[$i]"
-    job_us[$i]=$us
-    if [[ $rc == 0 ]]; then job_result[$i]=ok; else job_result[$i]=failed; fi
+worker() {
+  local i label t
+  set +e -C
+  for i in "$@"; do
+    now_us t
+    { printf '%s' "$t" >"$tmp/claim/$i"; } 2>/dev/null || continue
+    job_label "$i"
+    job_main "$i" "$label" "$log_dir/$label.log"
   done
 }
 
-# Stops every running node: its whole process group (each job has its own; see `set -m`), TERM
-# first, KILL after a grace period.
+# Fills job_result/job_us from the files the workers left: status → ok/failed; a claim without a
+# status → interrupted (seconds since the claim); neither → not run.
+collect_results() {
+  local i rc us t0 now
+  now_us now
+  for i in "$@"; do
+    if [[ -f $tmp/status/$i ]] && read -r rc us <"$tmp/status/$i" && [[ -n $us ]]; then
+      if [[ $rc == 0 ]]; then job_result[$i]=ok; else job_result[$i]=failed; fi
+      job_us[$i]=$us
+    elif [[ -f $tmp/claim/$i ]]; then
+      read -r t0 <"$tmp/claim/$i" || t0=$now
+      job_result[$i]=interrupted
+      job_us[$i]=$((now - ${t0:-$now}))
+    fi
+  done
+}
+
+# Whether a process group still has a live member. A zombie still counts for `kill -0`, and
+# orphans are only reaped when init gets to it, so on Linux /proc tells the living apart.
+group_alive() {
+  local g=$1 f st rest
+  kill -0 -- "-$g" 2>/dev/null || return 1
+  [[ -r /proc/self/stat ]] || return 0
+  for f in /proc/[0-9]*/stat; do
+    read -r st <"$f" 2>/dev/null || continue
+    rest=${st##*) }               # after "pid (comm) ": state ppid pgrp …
+    read -r st _ rest <<<"$rest"  # st = state, rest = "pgrp …"
+    [[ ${rest%% *} == "$g" && $st != Z ]] && return 0
+  done
+  return 1
+}
+
+# Stops every worker and what it runs: each process group (see `set -m`), TERM first, KILL after a
+# grace period.
 stop_all() {
-  local i pid t
+  local pid t alive
   for pid in "${job_pid[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  # Reap the job leaders first: a zombie still counts as a member of its process group.
+  # Reap the workers first: a zombie still counts as a member of its process group.
   for pid in "${job_pid[@]}"; do wait "$pid" 2>/dev/null || true; done
   for ((t = 0; t < 50; t++)); do
-    local alive=0
-    for pid in "${job_pid[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
+    alive=0
+    for pid in "${job_pid[@]}"; do group_alive "$pid" && alive=1 && break; done
     ((alive)) || break
     sleep 0.1
   done
   for pid in "${job_pid[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  local now
-  now_us now
-  for i in "${!job_pid[@]}"; do
-    job_result[$i]=interrupted
-    job_us[$i]=$((now - ${job_t0[$i]:-$now}))
-    unset "job_pid[$i]"
-  done
 }
 
 # run_jobs <ids...>: at most $parallel at a time.
 run_jobs() {
   local -a ids=("$@")
-  local i label
-  mkdir -p "$tmp/status"
+  local w n
+  mkdir -p "$tmp/status" "$tmp/claim"
   trap on_interrupt INT TERM
   if ((${#ids[@]} == 1)) && [[ -t 0 ]]; then
     # One node at a terminal runs in the foreground, keeping the terminal (sudo and ssh can ask
     # for a password); Ctrl-C reaches it directly.
-    i=${ids[0]}
-    job_label "$i"
-    (job_main "$i" "$label" "$log_dir/$label.log") || true
-    if [[ -f $tmp/status/$i ]]; then
-      job_pid[$i]=0
-      reap
-    fi
-    ((interrupted)) && job_result[$i]=interrupted
-    trap - INT TERM
-    return
-  fi
-  set -m # each node in its own process group, so stopping one stops all it started
-  for i in "${ids[@]}"; do
-    while ((${#job_pid[@]} >= parallel && !interrupted)); do
-      wait -n 2>/dev/null || true
-      reap
+    (worker "${ids[@]}") || true
+  else
+    set -m
+    n=$((parallel < ${#ids[@]} ? parallel : ${#ids[@]}))
+    for ((w = 0; w < n; w++)); do
+      worker "${ids[@]}" </dev/null &
+      job_pid+=("$!")
     done
-    ((interrupted)) && break
-    job_label "$i"
-    job_main "$i" "$label" "$log_dir/$label.log" </dev/null &
-    job_pid[$i]=$!
-    now_us "job_t0[$i]"
-  done
-  while ((${#job_pid[@]} > 0 && !interrupted)); do
-    wait -n 2>/dev/null || true
-    reap
-  done
-  if ((interrupted)); then
-    printf '\nnixverse: interrupted, stopping %d running node(s)\n' "${#job_pid[@]}" >&2
-    reap
-    # bash reports each killed job ("[1]- Terminated …") on stderr: not news to the user.
-    exec 3>&2 2>/dev/null
-    stop_all
-    exec 2>&3 3>&-
+    # `wait` returns early when a trapped signal arrives.
+    until ((interrupted)); do wait 2>/dev/null && break; done
+    if ((interrupted)); then
+      printf '\nnixverse: interrupted, stopping every running node\n' >&2
+      # bash reports each killed job ("[1]- Terminated …") on stderr: not news to the user.
+      exec 3>&2 2>/dev/null
+      stop_all
+      exec 2>&3 3>&-
+    fi
+    set +m
   fi
-  set +m
   trap - INT TERM
+  collect_results "${ids[@]}"
 }
 job_label() { if [[ $1 == build ]]; then label=build; else local -n n_=J$1_node && label=$n_; fi; }
 
@@ -730,7 +757,7 @@ cmd_node() {
     ;;
   *) usage_error "Unknown command node $sub" "node" ;;
   esac
-  parallel=10
+  parallel=10 # deploy.parallel in nixverse.yaml (default 10)
   local mode="" show_plan=0 a
   local -a names=()
   while (($#)); do
