@@ -1,6 +1,5 @@
 // tree on disk → files to write: the whole generator between the scan and the write, as one call.
 
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "./config/config.js";
 import { DEFAULT_CONFIG, parseConfig } from "./config/config.js";
@@ -15,6 +14,7 @@ import type { UserInputs } from "./plan/user-inputs.js";
 import { readUserInputs } from "./plan/user-inputs.js";
 import type { GeneratedFiles } from "./render/generated.js";
 import { renderAll } from "./render/generated.js";
+import { readOptional } from "./io/files.js";
 
 export interface Generation {
   root: string;
@@ -23,15 +23,6 @@ export interface Generation {
   inputs: InputsPlan;
   files: GeneratedFiles;
   warnings: Diagnostic[];
-}
-
-async function readOptional(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
-  }
 }
 
 export async function loadConfig(root: string): Promise<Result<Config>> {

@@ -2,13 +2,14 @@
 // (core.hooksPath, worktrees), chains an existing hook, and is idempotent.
 
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import type { Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
 import { CHAINED_NAME, hookScript, isOurHook } from "./script.js";
+import { readOptional } from "../io/files.js";
 
 export type HookAction = "installed" | "updated" | "unchanged" | "removed" | "absent";
 
@@ -54,15 +55,6 @@ async function locate(flakeDir: string): Promise<Result<{ hook: string; rel: str
   if (hookPath === null) return fail(diag("hook-no-git", "cannot find git's hooks directory"));
   const rel = path.relative(top, flakeDir).split(path.sep).join("/");
   return ok({ hook: hookPath, rel });
-}
-
-async function readOptional(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
-  }
 }
 
 export async function installHook(

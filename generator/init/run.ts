@@ -3,9 +3,8 @@
 // user-owned files, then runs the ordinary generation.
 
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
 import { stringify } from "yaml";
 import type { Diagnostic, Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
@@ -18,6 +17,7 @@ import { commitGeneration, isGenerated } from "../write/commit.js";
 import type { Adoption } from "./adopt.js";
 import { isNixverseFlake, planAdoption } from "./adopt.js";
 import { DEFAULT_NODE, ensureGitignore, starterFiles } from "./starter.js";
+import { intentToAdd, readOptional } from "../io/files.js";
 
 export type InitMode = "new" | "adopt" | "existing-tree" | "already";
 
@@ -30,15 +30,6 @@ export interface InitResult {
   generation: Generation | null;
   outcome: WriteOutcome | null;
   warnings: Diagnostic[];
-}
-
-async function readOptional(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
-  }
 }
 
 const NODE_NAME = /^[^\s._/]+$/;
@@ -176,15 +167,4 @@ export async function initFleet(
   result.created = [...toWrite.keys()].filter((rel) => before.get(rel) === null);
   await intentToAdd(root, result.created);
   return ok(result);
-}
-
-/** New files must be known to git, or a git flake cannot see them. Outside git this does nothing. */
-async function intentToAdd(root: string, rels: string[]): Promise<void> {
-  if (!rels.length) return;
-  const inside = await execa("git", ["rev-parse", "--is-inside-work-tree"], {
-    cwd: root,
-    reject: false,
-  });
-  if (inside.exitCode !== 0 || inside.stdout.trim() !== "true") return;
-  await execa("git", ["add", "--intent-to-add", "--", ...rels], { cwd: root, reject: false });
 }

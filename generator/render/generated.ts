@@ -46,6 +46,15 @@ function runtimeFiles(dir = RUNTIME_DIR, prefix = ""): string[] {
     });
 }
 
+/** nixverse/run.sh: the runner template with its two settings. */
+export function renderRunner(parallel: number, runnerVersion = version()): string {
+  const tpl = Handlebars.compile(readFileSync(RUNNER_TEMPLATE, "utf8"), {
+    noEscape: true,
+    strict: true,
+  });
+  return tpl({ version: runnerVersion, parallel });
+}
+
 export function renderAll(
   model: FleetModel,
   inputs: InputsPlan,
@@ -72,12 +81,8 @@ export function renderAll(
     });
   }
   if (existsSync(RUNNER_TEMPLATE)) {
-    const tpl = Handlebars.compile(readFileSync(RUNNER_TEMPLATE, "utf8"), {
-      noEscape: true,
-      strict: true,
-    });
     files.set(`${OWNED_DIR}/run.sh`, {
-      content: tpl({ version: version(), parallel: config.deploy.parallel }),
+      content: renderRunner(config.deploy.parallel),
       executable: true,
     });
   }

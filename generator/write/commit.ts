@@ -1,7 +1,6 @@
 // Applies a generation to disk (or, with --check, only compares): the I/O end of `gen`.
 
 import { createTwoFilesPatch } from "diff";
-import { execa } from "execa";
 import path from "node:path";
 import type { Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
@@ -10,6 +9,7 @@ import { GENERATED_MARK } from "../render/generated.js";
 import { applyAtomically } from "./atomic.js";
 import type { Changes } from "./existing.js";
 import { changesBetween, readOwned } from "./existing.js";
+import { intentToAdd } from "../io/files.js";
 
 export interface WriteOutcome {
   written: string[];
@@ -100,18 +100,4 @@ function unifiedDiff(
       ).replace(/^=+\n/, ""),
     )
     .join("");
-}
-
-/**
- * Flakes in git only see tracked files, so new generated files are `git add -N`'d (as Nixverse does
- * for the files it creates). Outside a git work tree this does nothing.
- */
-async function intentToAdd(root: string, rels: string[]): Promise<void> {
-  if (!rels.length) return;
-  const inside = await execa("git", ["rev-parse", "--is-inside-work-tree"], {
-    cwd: root,
-    reject: false,
-  });
-  if (inside.exitCode !== 0 || inside.stdout.trim() !== "true") return;
-  await execa("git", ["add", "--intent-to-add", "--", ...rels], { cwd: root, reject: false });
 }

@@ -7,12 +7,11 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
-  readdirSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   hasNix,
   maxOverlap,
@@ -24,7 +23,6 @@ import {
   writePlanFile,
   type Meta,
   type PlanData,
-  type PlanRequest,
 } from "./support.js";
 
 const nix = hasNix();

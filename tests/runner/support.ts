@@ -1,7 +1,6 @@
 // Shared helpers for the runner tests: render nixverse/run.sh from its template, evaluate
 // runtime-nix/plan.nix over hand-written data with Nix 2.8, and put stand-in tools on PATH.
 
-import Handlebars from "handlebars";
 import { execFileSync, spawnSync } from "node:child_process";
 import {
   chmodSync,
@@ -15,6 +14,8 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_CONFIG } from "../../generator/config/config.js";
+import { renderRunner as renderRunnerScript } from "../../generator/render/generated.js";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const planNix = path.join(repoRoot, "runtime-nix", "plan.nix");
@@ -29,17 +30,10 @@ export function tmpDir(prefix = "nixverse-runner-"): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Renders templates/run.sh.hbs exactly as the generator does and writes it (mode 0755). */
+/** Renders templates/run.sh.hbs with the generator's own renderer and writes it (mode 0755). */
 export function renderRunner(dir: string): string {
-  const tpl = Handlebars.compile(
-    readFileSync(path.join(repoRoot, "templates", "run.sh.hbs"), "utf8"),
-    {
-      noEscape: true,
-      strict: true,
-    },
-  );
   const file = path.join(dir, "run.sh");
-  writeFileSync(file, tpl({ version: "0.0.0-test" }));
+  writeFileSync(file, renderRunnerScript(DEFAULT_CONFIG.deploy.parallel, "0.0.0-test"));
   chmodSync(file, 0o755);
   return file;
 }

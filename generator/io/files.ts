@@ -1,0 +1,28 @@
+// Small file-system and git helpers shared by the I/O edges (gen, init, hook).
+
+import { execa } from "execa";
+import { readFile } from "node:fs/promises";
+
+/** The file's text, or null when it does not exist (other errors still throw). */
+export async function readOptional(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+/**
+ * Flakes in git only see tracked files, so new files are `git add -N`'d (as Nixverse does for the
+ * files it creates). Outside a git work tree this does nothing.
+ */
+export async function intentToAdd(root: string, rels: string[]): Promise<void> {
+  if (!rels.length) return;
+  const inside = await execa("git", ["rev-parse", "--is-inside-work-tree"], {
+    cwd: root,
+    reject: false,
+  });
+  if (inside.exitCode !== 0 || inside.stdout.trim() !== "true") return;
+  await execa("git", ["add", "--intent-to-add", "--", ...rels], { cwd: root, reject: false });
+}
