@@ -3,7 +3,6 @@
 // The plan comes from runtime-nix/plan.nix (evaluated once, outside the timing) and is handed to
 // the runner with NIXVERSE_PLAN_FILE, so the number is the runner's alone.
 // Run alone: node bench/runner.bench.mjs   (or via bench/run.mjs: `node bench/run.mjs runner`)
-import Handlebars from "handlebars";
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -11,6 +10,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repo = fileURLToPath(new URL("../", import.meta.url));
+// The generator's own renderer (npm run bench builds dist/ first).
+const { renderRunner } = await import(new URL("../dist/render/generated.js", import.meta.url).href);
 const NODES = 50;
 const PARALLEL = 10;
 const SLEEP = 1;
@@ -47,11 +48,7 @@ function setup(root) {
     env: { ...process.env, NIX_CONFIG: "experimental-features = nix-command flakes" },
   });
   writeFileSync(path.join(root, "plan.sh"), plan);
-  const tpl = Handlebars.compile(readFileSync(path.join(repo, "templates/run.sh.hbs"), "utf8"), {
-    noEscape: true,
-    strict: true,
-  });
-  writeFileSync(path.join(root, "run.sh"), tpl({ version: "bench" }));
+  writeFileSync(path.join(root, "run.sh"), renderRunner(10, "bench"));
   chmodSync(path.join(root, "run.sh"), 0o755);
   mkdirSync(path.join(root, "bin"));
   writeFileSync(
