@@ -31,6 +31,39 @@ function staleNodeFiles(l: Loaded, receiving: Set<string>): string[] {
     );
 }
 
+/**
+ * Evaluates the master expression and plans host keys and per-node files: the step `edit` and
+ * `rekey` share. Errors are printed; null means "exit 1".
+ */
+async function evaluateAndPlan(
+  l: Loaded,
+  o: { io: SecretsIo; evaluator: SecretsEvaluator },
+  ws: PlaintextWorkspace,
+  file: string,
+  rekeyHostKeys: boolean,
+) {
+  const ev = await o.evaluator(ws, file);
+  if (!ev.ok) {
+    printAll(o.io, ev.errors);
+    return null;
+  }
+  const planned = await planNodes(
+    {
+      root: l.root,
+      model: l.model,
+      sopsConfig: l.sopsConfig,
+      masterIdentities: l.identities.identities,
+      ...(rekeyHostKeys ? { rekeyHostKeys: true } : {}),
+    },
+    ev.value.nodes,
+  );
+  if (!planned.ok) {
+    printAll(o.io, planned.errors);
+    return null;
+  }
+  return { ev, changes: [...planned.value.changes] };
+}
+
 export interface EditOptions {
   root: string;
   io: SecretsIo;
@@ -114,25 +147,10 @@ export async function editSecrets(o: EditOptions): Promise<number> {
       io.stdout.write("nixverse-gen: no flake.nix yet: generating it first\n");
       if ((await o.regenerate()) !== 0) return 1;
     }
-    const ev = await o.evaluator(ws, file);
-    if (!ev.ok) {
-      printAll(io, ev.errors);
-      return 1;
-    }
-    const planned = await planNodes(
-      {
-        root: l.root,
-        model: l.model,
-        sopsConfig: l.sopsConfig,
-        masterIdentities: l.identities.identities,
-      },
-      ev.value.nodes,
-    );
-    if (!planned.ok) {
-      printAll(io, planned.errors);
-      return 1;
-    }
-    const changes = [...planned.value.changes];
+    const planned = await evaluateAndPlan(l, o, ws, file, false);
+    if (!planned) return 1;
+    const { ev } = planned;
+    const changes = planned.changes;
     try {
       if (changed) changes.push(...(await encryptMaster(l, master, edited)));
       else changes.push(...moveMaster(master));
@@ -215,26 +233,9 @@ export async function rekeySecrets(o: RekeyOptions): Promise<number> {
   });
   try {
     const file = ws.write("secrets.nix", master.plaintext);
-    const ev = await o.evaluator(ws, file);
-    if (!ev.ok) {
-      printAll(io, ev.errors);
-      return 1;
-    }
-    const planned = await planNodes(
-      {
-        root: l.root,
-        model: l.model,
-        sopsConfig: l.sopsConfig,
-        masterIdentities: l.identities.identities,
-        rekeyHostKeys: true,
-      },
-      ev.value.nodes,
-    );
-    if (!planned.ok) {
-      printAll(io, planned.errors);
-      return 1;
-    }
-    const changes = [...planned.value.changes];
+    const planned = await evaluateAndPlan(l, o, ws, file, true);
+    if (!planned) return 1;
+    const changes = planned.changes;
     const { recipients } = masterRule(l, master.target);
     const current = master.metadata?.age.map((e) => e.recipient) ?? [];
     const same =
