@@ -8,25 +8,24 @@ import type { NodesEntry } from "../scan/scan.js";
 
 export type Layer = "public" | "private";
 
-/** A node.nix/host.nix or group.nix found at nodes/<name>/ of one layer. */
-export interface EntityFile {
+interface EntityFileBase {
   layer: Layer;
   name: string;
-  kind: "node" | "group";
   /** Relative path, e.g. "private/nodes/web/group.nix". */
   file: string;
   /** Where the file's expression starts. */
   loc: Location;
-  /** node.nix: the root expression. */
-  expr?: Expr;
-  /** group.nix: its top-level keys. */
-  bindings?: GroupBinding[];
 }
+
+/** A node.nix/host.nix or group.nix found at nodes/<name>/ of one layer. */
+export type EntityFile =
+  | (EntityFileBase & { kind: "node"; /** The root expression. */ expr: Expr })
+  | (EntityFileBase & { kind: "group"; /** Its top-level keys. */ bindings: GroupBinding[] });
 
 export interface GroupBinding {
   name: string;
   loc: Location;
-  value: Expr | null;
+  value: Expr;
 }
 
 /** A meta definition with the expression the static evaluator reads. */
@@ -34,8 +33,10 @@ export interface RawDef {
   file: string;
   attr: string | null;
   loc: Location;
-  expr: Expr | null;
+  expr: Expr;
 }
+
+const bindingsOf = (f: EntityFile): GroupBinding[] => (f.kind === "group" ? f.bindings : []);
 
 export interface LinkedNode {
   name: string;
@@ -145,7 +146,7 @@ export function linkEntities(files: EntityFile[]): Result<Entities> {
     }
     for (const raw of raws) {
       if (raw.kind !== "group") continue;
-      for (const b of raw.bindings ?? []) {
+      for (const b of bindingsOf(raw)) {
         if (b.name === "current") {
           errors.push(
             diag(
@@ -183,7 +184,9 @@ export function linkEntities(files: EntityFile[]): Result<Entities> {
     const raws = sliced.get(name)!;
     if (raws[0]!.kind !== "group") continue;
     for (const raw of raws) {
-      const children = (raw.bindings ?? []).map((b) => b.name).filter((c) => c !== "common");
+      const children = bindingsOf(raw)
+        .map((b) => b.name)
+        .filter((c) => c !== "common");
       for (const child of uniqueSorted(children)) {
         push(child, { type: null, dir: `nodes/${name}/${child}`, parentName: name });
       }
@@ -219,9 +222,7 @@ export function linkEntities(files: EntityFile[]): Result<Entities> {
       childNames:
         type === "group"
           ? uniqueSorted(
-              defs
-                .flatMap((d) => (d.bindings ?? []).map((b) => b.name))
-                .filter((c) => c !== "common"),
+              defs.flatMap((d) => bindingsOf(d).map((b) => b.name)).filter((c) => c !== "common"),
             )
           : [],
     });
@@ -270,21 +271,18 @@ export function linkEntities(files: EntityFile[]): Result<Entities> {
         const level = parents.flatMap((p) =>
           get(p).defs.flatMap((def) => {
             const out: RawDef[] = [];
-            const common = def.bindings?.find((b) => b.name === "common");
+            const common = bindingsOf(def).find((b) => b.name === "common");
             if (common) out.push(groupDef(def, common));
-            const own = def.bindings?.find((b) => b.name === childName);
+            const own = bindingsOf(def).find((b) => b.name === childName);
             if (own) out.push(groupDef(def, own));
             return out;
           }),
         );
         return fold([...level, ...a], parents);
       }, acc);
-    const own: RawDef[] = e.defs.map((d) => ({
-      file: d.file,
-      attr: null,
-      loc: d.loc,
-      expr: d.expr ?? null,
-    }));
+    const own: RawDef[] = e.defs.flatMap((d) =>
+      d.kind === "node" ? [{ file: d.file, attr: null, loc: d.loc, expr: d.expr }] : [],
+    );
     return [...fold([], [e.name]), ...own];
   };
 
@@ -345,7 +343,7 @@ function groupDef(def: EntityFile, b: GroupBinding): RawDef {
 
 function bindingLoc(defs: EntityFile[], key: string) {
   for (const d of defs) {
-    const b = d.bindings?.find((x) => x.name === key);
+    const b = bindingsOf(d).find((x) => x.name === key);
     if (b) return { file: d.file, line: b.loc.line, column: b.loc.column };
   }
   const d = defs[0]!;

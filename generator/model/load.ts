@@ -74,7 +74,7 @@ export async function loadFleet(root: string): Promise<Result<LoadedFleet>> {
     const p = parsed.value;
     const loc = { file: w.file, line: p.expr.span.start.line, column: p.expr.span.start.column };
     if (w.kind === "node") {
-      entityFiles.push({ ...w, loc, expr: p.expr });
+      entityFiles.push({ ...w, kind: "node", loc, expr: p.expr });
       continue;
     }
     const bindings = staticAttrSet(p);
@@ -93,7 +93,7 @@ export async function loadFleet(root: string): Promise<Result<LoadedFleet>> {
       }
       continue;
     }
-    entityFiles.push({ ...w, loc, bindings: bindings.value });
+    entityFiles.push({ ...w, kind: "group", loc, bindings: bindings.value });
   }
   if (errors.length) return fail(...errors);
 

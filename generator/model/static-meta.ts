@@ -28,16 +28,7 @@ export class StaticMetaReader {
     const key = `${def.file}#${def.attr ?? ""}`;
     let r = this.cache.get(key);
     if (!r) {
-      r = def.expr
-        ? staticMetaDefs(def.expr, def.file, OPTIONS, this.load)
-        : fail(
-            diag(
-              "meta-not-static",
-              `cannot read ${def.attr ?? "this definition"} statically`,
-              locOf(def.loc),
-              "inherit'ed group entries are opaque; write the entry as an attribute set",
-            ),
-          );
+      r = staticMetaDefs(def.expr, def.file, OPTIONS, this.load);
       this.cache.set(key, r);
     }
     return r;

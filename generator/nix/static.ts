@@ -27,9 +27,8 @@ export interface StaticBinding {
    * attribute set made of those bindings with the first path component removed; for
    * `inherit a;` / `inherit (e) a;` the variable `a` / the selection `e.a`, spanning the name.
    * staticMetaDefs reads these in the file's own scope (its `let`s and a top-level `rec`).
-   * null is kept in the type for callers written against the first contract.
    */
-  value: Expr | null;
+  value: Expr;
 }
 
 export interface StaticDef {

@@ -2,9 +2,17 @@
 // (testRawEntities, testCrossRef, testEmptyGroup*, testSelfRef) record from the real Nixverse.
 import { describe, expect, it } from "vitest";
 import type { EntityFile, Layer } from "../../generator/model/entities.js";
+import type { Expr } from "../../generator/nix/ast.js";
 import { checkEntryNames, linkEntities } from "../../generator/model/entities.js";
 
 const loc = (file: string) => ({ file, line: 1, column: 1 });
+// Linking never looks at expressions; any will do.
+const expr: Expr = {
+  kind: "AttrSet",
+  rec: false,
+  bindings: [],
+  span: { start: { offset: 0, line: 1, column: 1 }, end: { offset: 2, line: 1, column: 3 } },
+};
 
 function group(name: string, keys: string[], layer: Layer = "public"): EntityFile {
   const file = `${layer === "private" ? "private/" : ""}nodes/${name}/group.nix`;
@@ -14,12 +22,12 @@ function group(name: string, keys: string[], layer: Layer = "public"): EntityFil
     kind: "group",
     file,
     loc: loc(file),
-    bindings: keys.map((k, i) => ({ name: k, loc: { file, line: i + 2, column: 3 }, value: null })),
+    bindings: keys.map((k, i) => ({ name: k, loc: { file, line: i + 2, column: 3 }, value: expr })),
   };
 }
 function node(name: string, layer: Layer = "public"): EntityFile {
   const file = `${layer === "private" ? "private/" : ""}nodes/${name}/node.nix`;
-  return { layer, name, kind: "node", file, loc: loc(file) };
+  return { layer, name, kind: "node", file, loc: loc(file), expr };
 }
 const defNames = (defs: { file: string; attr: string | null }[]) =>
   defs.map((d) => (d.attr === null ? d.file : `${d.file}#${d.attr}`));
