@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 
 const repo = fileURLToPath(new URL("../", import.meta.url));
 // The generator's own renderer (npm run bench builds dist/ first).
-const { renderRunner } = await import(new URL("../dist/render/generated.js", import.meta.url).href);
+const { runnerFiles } = await import(new URL("../dist/render/generated.js", import.meta.url).href);
 const NODES = 50;
 const PARALLEL = 10;
 const SLEEP = 1;
@@ -48,7 +48,10 @@ function setup(root) {
     env: { ...process.env, NIX_CONFIG: "experimental-features = nix-command flakes" },
   });
   writeFileSync(path.join(root, "plan.sh"), plan);
-  writeFileSync(path.join(root, "run.sh"), renderRunner(10, "bench"));
+  for (const [rel, f] of runnerFiles()) {
+    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    writeFileSync(path.join(root, rel), f.content);
+  }
   chmodSync(path.join(root, "run.sh"), 0o755);
   mkdirSync(path.join(root, "bin"));
   writeFileSync(

@@ -16,7 +16,12 @@ const named = (files: NamedFiles): NixValue =>
 
 export const FLEET_DATA_VERSION = 1;
 
-export function fleetData(model: FleetModel, inputs: InputsPlan, config: Config): NixValue {
+export function fleetData(
+  model: FleetModel,
+  inputs: InputsPlan,
+  config: Config,
+  runnerVersion: string,
+): NixValue {
   const nodes: Record<string, NixValue> = {};
   for (const n of Object.values(model.nodes)) {
     nodes[n.name] = {
@@ -49,6 +54,11 @@ export function fleetData(model: FleetModel, inputs: InputsPlan, config: Config)
   }
   return {
     version: FLEET_DATA_VERSION,
+    // Read by nixverse/run.sh without evaluating (`--version`), so it stays one literal line.
+    runnerVersion,
+    deploy: new NixCommented("nixverse.yaml's deploy settings, for the runner.", {
+      parallel: config.deploy.parallel,
+    }),
     hasPrivate: model.hasPrivate,
     libInput: new NixCommented(
       "Whose lib evaluates meta, lib', the secrets file and outputs.",

@@ -1,5 +1,5 @@
 // `nixverse-gen node …` runs the fleet's nixverse/run.sh with the same arguments.
-import { mkdirSync, copyFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { node, splitFlakeOption } from "../../generator/cli/commands/node.js";
@@ -45,7 +45,7 @@ describe("nixverse-gen node", () => {
       const dir = tmpDir("nixverse-fleet-");
       writeFileSync(path.join(dir, "flake.nix"), "{ }\n");
       mkdirSync(path.join(dir, "nixverse"));
-      copyFileSync(renderRunner(tmpDir()), path.join(dir, "nixverse", "run.sh"));
+      renderRunner(path.join(dir, "nixverse"));
       const work = tmpDir();
       const bin = standinBin(work, ["nixos-rebuild"]);
       const log = path.join(work, "calls.log");

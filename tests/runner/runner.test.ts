@@ -1,4 +1,4 @@
-// The generated runner (templates/run.sh.hbs) driven by plans from runtime-nix/plan.nix, with
+// The runner (runtime-sh/) driven by plans from runtime-nix/plan.nix, with
 // stand-in nixos-rebuild / darwin-rebuild / nixos-anywhere / nix / ssh on PATH that record their
 // argv and environment, sleep, and fail on demand.
 
@@ -763,10 +763,8 @@ describe.skipIf(!nix)("runner: decrypting host files without nixverse-gen", () =
 describe.skipIf(!nix)("runner: finding the fleet", () => {
   it("without FLAKE: the nearest generated fleet above $PWD, else the fleet the script lives in", () => {
     const f = makeFleet();
-    mkdirSync(path.join(f.dir, "nixverse"));
     mkdirSync(path.join(f.dir, "nodes", "n1"), { recursive: true });
-    const script = path.join(f.dir, "nixverse", "run.sh");
-    writeFileSync(script, readFileSync(f.runner));
+    const script = renderRunner(path.join(f.dir, "nixverse"));
     const { data, meta } = nNodes(1);
     const plan = writePlanFile(data, meta, { action: "deploy", names: ["n1"], flakeDir: f.dir });
     const go = (cwd: string, runner: string) =>

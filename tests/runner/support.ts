@@ -14,8 +14,7 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_CONFIG } from "../../generator/config/config.js";
-import { renderRunner as renderRunnerScript } from "../../generator/render/generated.js";
+import { runnerFiles } from "../../generator/render/generated.js";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const planNix = path.join(repoRoot, "runtime-nix", "plan.nix");
@@ -30,12 +29,18 @@ export function tmpDir(prefix = "nixverse-runner-"): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Renders templates/run.sh.hbs with the generator's own renderer and writes it (mode 0755). */
+/**
+ * Writes the runner into `dir` as the generator does into nixverse/ (run.sh, mode 0755, and its
+ * parts in runner/) and returns the path of run.sh.
+ */
 export function renderRunner(dir: string): string {
-  const file = path.join(dir, "run.sh");
-  writeFileSync(file, renderRunnerScript(DEFAULT_CONFIG.deploy.parallel, "0.0.0-test"));
-  chmodSync(file, 0o755);
-  return file;
+  for (const [rel, f] of runnerFiles()) {
+    const file = path.join(dir, rel);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, f.content);
+    if (f.executable) chmodSync(file, 0o755);
+  }
+  return path.join(dir, "run.sh");
 }
 
 export interface NodeData {

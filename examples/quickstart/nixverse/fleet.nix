@@ -2,6 +2,11 @@
 # Do not edit: change the files under nodes/ and run `npx nixverse-gen`.
 {
   version = 1;
+  runnerVersion = "0.1.0";
+  # nixverse.yaml's deploy settings, for the runner.
+  deploy = {
+    parallel = 10;
+  };
   hasPrivate = false;
   # Whose lib evaluates meta, lib', the secrets file and outputs.
   libInput = "nixpkgs-unstable";

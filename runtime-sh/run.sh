@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# nixverse/run.sh — the fleet's command runner, copied by nixverse-gen from its runtime-sh/.
+#
+# `nix run . node deploy|build|install …` (the flake's default app) and `nixverse-gen node …` both
+# run this script. It needs bash ≥ 4.4, coreutils, nix, git (for git-tracked host files), tar + ssh
+# (host files), and the rebuild tool of each command (nixos-rebuild, darwin-rebuild,
+# nixos-anywhere). Every decision about *what* to run comes from one evaluation of the flake's
+# `nixverse.plan` (nixverse/lib/plan.nix); the files in nixverse/runner/ only run it: in
+# parallel, with each output line prefixed by its node, a log per node and a summary.
+set -euo pipefail
+
+self_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly self_dir
+
+# ── state of one run (set by cmd_node, read by the parts in runner/) ────────────────────────────
+flake_dir=""      # the fleet's source directory
+flake_ref=""      # how nix commands refer to it
+tmp=""            # private temp dir of this run (0700), removed on exit
+log_dir=""        # where the per-node logs go
+parallel=""       # -p N
+parallel_given=0  # 0: deploy.parallel from fleet.nix
+use_color=0       # node labels in colour (a terminal, no NO_COLOR, not TERM=dumb)
+label_width=5     # width of the "<node> | " prefix
+decryptor=""      # gen | sops | none, decided once per run when a secret is sent
+decrypt_cmd=()    # how to call nixverse-gen for decrypting
+interrupted=0     # 1 after SIGINT/SIGTERM/SIGHUP
+job_pid=()        # the pool's worker process groups
+fleet_version=""  # runnerVersion in fleet.nix
+fleet_parallel=10 # deploy.parallel in fleet.nix
+# job id → ok|failed|interrupted, and its microseconds
+declare -A job_result=() job_us=()
+
+# The plan (load_plan sources what nixverse/lib/plan.nix renders): these, plus per job i the
+# J<i>_* variables and per step k the J<i>_S<k>_* ones, and B_* for `node build`'s one step.
+plan_action="" plan_mode="" plan_flake_ref="" plan_host_key_rel=""
+plan_user_mk="" plan_njobs=0 plan_build=0
+plan_nodes=() plan_make_targets=()
+B_argv=() B_env=()
+
+# macOS ships bash 3.2: switch to a newer bash from Nix or Homebrew when there is one.
+if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); then
+  for b in /run/current-system/sw/bin/bash /etc/profiles/per-user/"${USER:-}"/bin/bash \
+    "${HOME:-}/.nix-profile/bin/bash" /nix/var/nix/profiles/default/bin/bash /opt/homebrew/bin/bash /usr/local/bin/bash; do
+    if [[ -x $b ]] && "$b" -c '((BASH_VERSINFO[0] >= 5))' 2>/dev/null; then exec "$b" "$0" "$@"; fi
+  done
+  printf 'nixverse: error: bash %s is too old (4.4 or newer is needed); run: nix shell nixpkgs#bash -c bash %s\n' "$BASH_VERSION" "$0" >&2
+  exit 1
+fi
+
+# shellcheck source=runner/ui.sh
+source "$self_dir/runner/ui.sh"
+# shellcheck source=runner/plan.sh
+source "$self_dir/runner/plan.sh"
+# shellcheck source=runner/hostfiles.sh
+source "$self_dir/runner/hostfiles.sh"
+# shellcheck source=runner/steps.sh
+source "$self_dir/runner/steps.sh"
+# shellcheck source=runner/pool.sh
+source "$self_dir/runner/pool.sh"
+
+if [[ -t 1 && -z ${NO_COLOR:-} && ${TERM:-dumb} != dumb ]]; then use_color=1; fi
+read_fleet_settings "$self_dir/fleet.nix"
+
+# ── commands ─────────────────────────────────────────────────────────────────────────────────────
+cmd_node() {
+  local sub=${1:-}
+  case $sub in
+  deploy | build | install) shift ;;
+  "")
+    help_node >&2
+    exit 2
+    ;;
+  -h | --help | help)
+    help_node
+    exit 0
+    ;;
+  *) usage_error "Unknown command node $sub" "node" ;;
+  esac
+  local mode="" show_plan=0 a
+  local -a names=()
+  while (($#)); do
+    a=$1
+    shift
+    case $a in
+    -h | --help)
+      "help_$sub"
+      exit 0
+      ;;
+    -p | --parallel)
+      (($#)) || usage_error "$a needs a value" "node $sub"
+      parallel=$1 parallel_given=1
+      shift
+      ;;
+    -p*) parallel=${a#-p} parallel_given=1 ;;
+    --parallel=*) parallel=${a#--parallel=} parallel_given=1 ;;
+    -n | --dry-run | --ephemeral | --reboot)
+      [[ $sub == deploy ]] || usage_error "$a is an option of node deploy only" "node $sub"
+      local m
+      case $a in -n | --dry-run) m="build" ;; --ephemeral) m="test" ;; --reboot) m="reboot" ;; esac
+      [[ -z $mode || $mode == "$m" ]] || usage_error "--dry-run, --ephemeral, and --reboot are mutually exclusive" "node deploy"
+      mode=$m
+      ;;
+    --show-plan) show_plan=1 ;;
+    --)
+      names+=("$@")
+      break
+      ;;
+    -*) usage_error "Unknown option $a" "node $sub" ;;
+    *) names+=("$a") ;;
+    esac
+  done
+  if ((!parallel_given)); then
+    parallel=$fleet_parallel
+  else
+    if ! [[ $parallel =~ ^[0-9]+$ ]] || ((10#$parallel == 0)); then
+      usage_error "-p must be a positive integer, got \"$parallel\"" "node $sub"
+    fi
+    parallel=$((10#$parallel))
+  fi
+  if ((${#names[@]} == 0)); then
+    "help_$sub" >&2
+    exit 2
+  fi
+
+  flake_dir=$(find_flake)
+  flake_ref=$(flake_ref_of "$flake_dir")
+  cd "$flake_dir"
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/nixverse.XXXXXX")
+  chmod 0700 "$tmp"
+  trap 'rm -rf "$tmp"' EXIT
+  log_dir=${NIXVERSE_LOG_DIR:-$flake_dir/build/logs}
+  if [[ $flake_dir == /nix/store/* && -z ${NIXVERSE_LOG_DIR:-} ]]; then
+    log_dir=${XDG_CACHE_HOME:-$HOME/.cache}/nixverse/logs
+  fi
+
+  load_plan "$sub" "$mode" "${names[@]}"
+  print_plan
+  ((show_plan)) && exit 0
+  mkdir -p "$log_dir"
+  run_user_make
+
+  # Decrypting needs a tool only when some node has an encrypted file to send.
+  local i s
+  for ((i = 0; i < plan_njobs && ${#decryptor} == 0; i++)); do
+    local -n hf_=J${i}_hf
+    [[ $hf_ == 1 ]] || continue
+    local -n dirs_=J${i}_hf_dirs secret_=J${i}_hf_secret
+    for s in "${!dirs_[@]}"; do
+      [[ ${secret_[s]} == 1 && -d $flake_dir/${dirs_[s]} ]] && {
+        detect_decryptor
+        break
+      }
+    done
+  done
+
+  label_width=5
+  for n in "${plan_nodes[@]}"; do ((${#n} > label_width)) && label_width=${#n}; done
+  echo
+  if [[ $plan_build == 1 ]]; then
+    run_jobs build
+    for n in "${plan_nodes[@]}"; do cp "$log_dir/build.log" "$log_dir/$n.log" 2>/dev/null || true; done
+  else
+    local -a ids=()
+    for ((i = 0; i < plan_njobs; i++)); do ids+=("$i"); done
+    run_jobs "${ids[@]}"
+  fi
+  local rc=0
+  print_summary || rc=1
+  ((interrupted)) && exit 130
+  exit "$rc"
+}
+
+cmd_secrets() {
+  if [[ -n ${NIXVERSE_GEN_JS:-} ]]; then exec "${NIXVERSE_NODE:-node}" "$NIXVERSE_GEN_JS" secrets "$@"; fi
+  if command -v nixverse-gen >/dev/null; then exec nixverse-gen secrets "$@"; fi
+  if command -v npx >/dev/null; then exec npx --no-install nixverse-gen secrets "$@"; fi
+  abort "secrets commands need Node.js: run \`npx nixverse-gen secrets $*\` in the fleet (npm install --save-dev nixverse-gen), or install nixverse-gen on PATH"
+}
+
+main() {
+  local command=${1:-}
+  case $command in
+  node)
+    shift
+    cmd_node "$@"
+    ;;
+  secrets)
+    shift
+    cmd_secrets "$@"
+    ;;
+  help | -h | --help)
+    case ${2:-} in
+    "") help_top ;;
+    node) if [[ -n ${3:-} ]] && declare -F "help_$3" >/dev/null && [[ $3 =~ ^(deploy|build|install)$ ]]; then "help_$3"; else help_node; fi ;;
+    secrets) cmd_secrets --help ;;
+    *)
+      printf 'Unknown help topic %s\nRun "nix run . -- help".\n' "$2" >&2
+      exit 2
+      ;;
+    esac
+    ;;
+  --version) printf 'nixverse runner %s\n' "$fleet_version" ;;
+  "")
+    help_top >&2
+    exit 2
+    ;;
+  *)
+    printf 'Unknown command %s\nUse "nix run . -- help" to find out usage.\n' "$command" >&2
+    exit 2
+    ;;
+  esac
+}
+
+main "$@"
