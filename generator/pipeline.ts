@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Config } from "./config/config.js";
 import { DEFAULT_CONFIG, parseConfig } from "./config/config.js";
 import type { Diagnostic, Result } from "./errors.js";
-import { diag, fail, ok } from "./errors.js";
+import { fail, ok } from "./errors.js";
 import type { LoadedFleet } from "./model/load.js";
 import { loadFleet } from "./model/load.js";
 import { parseNix } from "./nix/parse.js";
@@ -49,20 +49,6 @@ export async function planGeneration(root: string): Promise<Result<Generation>> 
   const declared = userInputs.value?.names ?? [];
   const inputs = planInputs(fleet.value.model, declared, config.value);
   if (!inputs.ok) return inputs;
-  if (
-    Object.keys(fleet.value.model.nodes).length === 0 &&
-    !fleet.value.tree.files.has("inputs.nix")
-  ) {
-    // Still a valid flake (lib/pkgs/outputs only), but worth a word.
-    fleet.value.warnings.push(
-      diag(
-        "no-nodes",
-        "no nodes found under nodes/",
-        { file: "nodes" },
-        "add nodes/<name>/node.nix",
-      ),
-    );
-  }
   const files = renderAll(fleet.value.model, inputs.value, userInputs.value, config.value);
   return ok({
     root: absRoot,

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import type { Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
-import { CHAINED_NAME, hookScript, isOurHook } from "./script.js";
+import { CHAINED_NAME, hookFlakeDir, hookScript, isOurHook } from "./script.js";
 import { readOptional } from "../io/files.js";
 
 export type HookAction = "installed" | "updated" | "unchanged" | "removed" | "absent";
@@ -19,6 +19,10 @@ export interface HookResult {
   hook: string;
   /** The previous hook, moved aside and run first; null when there was none. */
   chained: string | null;
+  /** The flake directory the hook regenerates, relative to the work tree's top ("" = the top). */
+  flakeDir: string;
+  /** What an earlier hook of ours regenerated, when `install` pointed it elsewhere. */
+  previousFlakeDir: string | null;
 }
 
 /** How the hook calls this very nixverse-gen: the running node and the package's bin script. */
@@ -68,11 +72,18 @@ export async function installHook(
   const script = hookScript({ flakeDir: rel, ...command });
   const current = await readOptional(hook);
   const chained = existsSync(chainedPath) ? chainedPath : null;
+  const base = { hook, flakeDir: rel, previousFlakeDir: null };
   if (current !== null && isOurHook(current)) {
-    if (current === script) return ok({ action: "unchanged", hook, chained });
+    if (current === script) return ok({ ...base, action: "unchanged", chained });
+    const before = hookFlakeDir(current);
     await writeFile(hook, script, { mode: 0o755 });
     await chmod(hook, 0o755);
-    return ok({ action: "updated", hook, chained });
+    return ok({
+      ...base,
+      action: "updated",
+      chained,
+      previousFlakeDir: before !== null && before !== rel ? before : null,
+    });
   }
   await mkdir(path.dirname(hook), { recursive: true });
   if (current !== null) {
@@ -91,20 +102,22 @@ export async function installHook(
   }
   await writeFile(hook, script, { mode: 0o755 });
   await chmod(hook, 0o755);
-  return ok({ action: "installed", hook, chained: current !== null ? chainedPath : null });
+  return ok({ ...base, action: "installed", chained: current !== null ? chainedPath : null });
 }
 
 export async function uninstallHook(flakeDir: string): Promise<Result<HookResult>> {
   const where = await locate(path.resolve(flakeDir));
   if (!where.ok) return where;
-  const { hook } = where.value;
+  const { hook, rel } = where.value;
+  const base = { hook, flakeDir: rel, previousFlakeDir: null };
   const chainedPath = path.join(path.dirname(hook), CHAINED_NAME);
   const current = await readOptional(hook);
-  if (current === null || !isOurHook(current)) return ok({ action: "absent", hook, chained: null });
+  if (current === null || !isOurHook(current))
+    return ok({ ...base, action: "absent", chained: null });
   await rm(hook);
   if (existsSync(chainedPath)) {
     await rename(chainedPath, hook);
-    return ok({ action: "removed", hook, chained: hook });
+    return ok({ ...base, action: "removed", chained: hook });
   }
-  return ok({ action: "removed", hook, chained: null });
+  return ok({ ...base, action: "removed", chained: null });
 }

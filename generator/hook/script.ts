@@ -15,6 +15,13 @@ export function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The flake directory (relative to the work tree's top) an installed hook of ours regenerates. */
+export function hookFlakeDir(text: string): string | null {
+  const m = /^cd "\$top"(?:\/'((?:[^']|'\\'')*)')? \|\| exit 1$/m.exec(text);
+  if (!m) return null;
+  return (m[1] ?? "").replace(/'\\''/g, "'");
+}
+
 export interface HookOptions {
   /** The flake directory relative to the work tree's top ("" for the top itself). */
   flakeDir: string;

@@ -5,7 +5,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { commands } from "../../generator/cli/commands/index.js";
-import { repoRoot, runCli } from "../support/cli.js";
+import { makeTree, repoRoot, runCli, snapshot } from "../support/cli.js";
 import { tempDir } from "../support/nix.js";
 
 const bin = path.join(repoRoot, "bin/nixverse-gen.js");
@@ -85,5 +85,39 @@ describe.skipIf(!built || !hasScript)("colours", () => {
     });
     expect(piped.stdout).toContain("created a starter fleet");
     expect(piped.stdout).not.toContain(ESC);
+  });
+});
+
+describe("what is not a fleet is refused, and nothing is written", () => {
+  it("gen, gen --check and show in a directory without nodes/ (or with an empty one)", async () => {
+    for (const files of [{}, { "nodes/.keep": "" }, { "README.md": "x\n", "nodes/common/x": "" }]) {
+      const dir = makeTree(files);
+      const before = snapshot(dir);
+      for (const args of [["gen"], ["gen", "--check"], ["show"], []]) {
+        const r = await runCli(args, dir);
+        expect(r.code, `${args.join(" ")} in ${Object.keys(files).join(",")}`).toBe(1);
+        expect(r.stderr).toMatch(/error: .*(not a fleet|no fleet here)/);
+        expect(r.stderr).toMatch(/nixverse-gen init|add nodes\/<name>\/node.nix/);
+      }
+      expect(snapshot(dir)).toEqual(before);
+    }
+  });
+
+  it("--flake and $FLAKE naming a missing directory say so, not a temp-dir name", async () => {
+    const cwd = tempDir();
+    const r = await runCli(["gen", "--flake", "/nonexistent/fleet"], cwd);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: \/nonexistent\/fleet: no such directory \(/);
+    expect(r.stderr).not.toMatch(/\.tmp|nixverse-gen-/);
+    const e = await runCli(["show"], cwd, { FLAKE: "missing" });
+    expect(e.stderr).toMatch(/^error: missing: no such directory/);
+    expect(existsSync(path.join(cwd, "missing"))).toBe(false);
+  });
+
+  it("finds the fleet from a subdirectory", async () => {
+    const dir = tempDir();
+    expect((await runCli(["init"], dir)).code).toBe(0);
+    const r = await runCli(["gen", "--check"], path.join(dir, "nodes/my-node"));
+    expect(r.code, r.stderr).toBe(0);
   });
 });

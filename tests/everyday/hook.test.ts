@@ -174,9 +174,40 @@ describe.skipIf(!built)("hook install", () => {
   });
 
   it("says what to do outside git", async () => {
-    const r = await runCli(["hook", "install"], tempDir());
+    const dir = tempDir();
+    expect((await runCli(["init"], dir)).code).toBe(0);
+    const r = await runCli(["hook", "install"], dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("is not inside a git work tree (run `git init` first)");
+  });
+
+  it("refuses a directory that is not a fleet, and says which fleet the hook regenerates", async () => {
+    // A fleet in a subdirectory, hooked; then `hook install` again from the repository's top.
+    const top = tempDir("nixverse-hook-");
+    await git(top, ["init", "-q", "-b", "main"]);
+    const fleet = path.join(top, "infra");
+    expect((await runCli(["init", "infra"], top)).code).toBe(0);
+    const first = await runCli(["hook", "install"], fleet);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("it regenerates the fleet in infra/");
+    const before = readFileSync(hookFile(top), "utf8");
+
+    const fromTop = await runCli(["hook", "install"], top);
+    expect(fromTop.code).toBe(1);
+    expect(fromTop.stderr).toMatch(/no fleet here: neither .* nor a parent directory has nodes\//);
+    expect(readFileSync(hookFile(top), "utf8")).toBe(before);
+    expect((await runCli(["hook", "install", "--flake", top], top)).stderr).toContain(
+      "is not a fleet: it has no nodes/ directory",
+    );
+
+    // Re-targeting to another real fleet is allowed, and said: old → new.
+    expect((await runCli(["init", "other"], top)).code).toBe(0);
+    const moved = await runCli(["hook", "install", "--flake", "other"], top);
+    expect(moved.code).toBe(0);
+    expect(moved.stdout).toContain("it now regenerates other/ (before: infra/)");
+    expect((await runCli(["hook", "install"], fleet)).stdout).toContain(
+      "it now regenerates infra/ (before: other/)",
+    );
   });
 });
 

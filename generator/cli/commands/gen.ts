@@ -3,7 +3,7 @@ import { planGeneration } from "../../pipeline.js";
 import { commitGeneration } from "../../write/commit.js";
 import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
-import { findFlakeDir } from "../flake-dir.js";
+import { FLAKE_OPTION_HELP, requireFleet } from "../flake-dir.js";
 
 const help = `Usage: nixverse-gen gen [--check] [--force] [--flake DIR]
 
@@ -13,7 +13,7 @@ inputs.nix and nixverse.yaml. Writes all files or none; an unchanged tree change
 Options:
   --check        write nothing; exit 1 and print a unified diff when the generated files are stale
   --force        replace a flake.nix that nixverse-gen did not write (kept as flake.nix.bak)
-  --flake DIR    the flake directory (default: $FLAKE, else the nearest parent with nodes/)
+  --flake DIR    ${FLAKE_OPTION_HELP}
   -q, --quiet    print only errors
   -h, --help     show this help
 
@@ -34,7 +34,7 @@ export const gen: Command = {
       flake: { type: "string" },
       quiet: { type: "boolean", short: "q" },
     });
-    const root = findFlakeDir(ctx.cwd, values.flake, ctx.env);
+    const root = requireFleet(ctx.cwd, values.flake, ctx.env);
     const planned = await planGeneration(root);
     if (!planned.ok) {
       for (const d of planned.errors) ctx.stderr.write(`${formatDiagnostic(d)}\n`);

@@ -5,7 +5,7 @@ import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
 import { UsageError } from "../command.js";
 import { paintDiagnostic, style } from "../style.js";
-import { findFlakeDir } from "../flake-dir.js";
+import { FLAKE_OPTION_HELP, requireFleet } from "../flake-dir.js";
 
 const installHelp = `Usage: nixverse-gen hook install [--flake DIR]
 
@@ -23,7 +23,7 @@ With the pre-commit framework instead, add to .pre-commit-config.yaml:
     hooks: [{ id: nixverse-gen }]
 
 Options:
-  --flake DIR    the flake directory (default: $FLAKE, else the nearest parent with nodes/)
+  --flake DIR    ${FLAKE_OPTION_HELP}
   -h, --help     show this help
 
 Examples:
@@ -36,7 +36,7 @@ const uninstallHelp = `Usage: nixverse-gen hook uninstall [--flake DIR]
 Remove the pre-commit hook that \`hook install\` wrote, and put back the hook it chained.
 
 Options:
-  --flake DIR    the flake directory (default: $FLAKE, else the nearest parent with nodes/)
+  --flake DIR    ${FLAKE_OPTION_HELP}
   -h, --help     show this help
 
 Examples:
@@ -70,8 +70,12 @@ export const hook: Command = {
     if (sub !== "install" && sub !== "uninstall")
       throw new UsageError(`unknown subcommand "${sub}"`);
     const { values } = parseOptions(rest, { flake: { type: "string" } });
-    const root = findFlakeDir(ctx.cwd, values.flake, ctx.env);
-    const result = sub === "install" ? await installHook(root) : await uninstallHook(root);
+    // Uninstalling needs no fleet (the hook lives in the repository), installing does: a hook
+    // pointed at a directory without nodes/ would commit a junk flake there.
+    const result =
+      sub === "install"
+        ? await installHook(requireFleet(ctx.cwd, values.flake, ctx.env))
+        : await uninstallHook(path.resolve(ctx.cwd, values.flake ?? ctx.env.FLAKE ?? "."));
     const st = style(ctx.color);
     if (!result.ok) {
       for (const d of result.errors)
@@ -81,17 +85,25 @@ export const hook: Command = {
     const r = result.value;
     const hookRel = path.relative(ctx.cwd, r.hook) || r.hook;
     const say = (s: string) => ctx.stdout.write(`${st.dim("nixverse-gen:")} ${s}\n`);
+    const shown = (rel: string) => (rel === "" ? "the repository's top directory" : `${rel}/`);
+    const target = () =>
+      r.previousFlakeDir !== null
+        ? say(`it now regenerates ${shown(r.flakeDir)} (before: ${shown(r.previousFlakeDir)})`)
+        : say(`it regenerates the fleet in ${shown(r.flakeDir)}`);
     switch (r.action) {
       case "installed":
         say(`installed the pre-commit hook ${hookRel}`);
+        target();
         if (r.chained)
           say(`the previous hook now runs first, from ${path.relative(ctx.cwd, r.chained)}`);
         break;
       case "updated":
         say(`updated the pre-commit hook ${hookRel}`);
+        target();
         break;
       case "unchanged":
         say(`the pre-commit hook ${hookRel} is already installed`);
+        target();
         break;
       case "removed":
         say(

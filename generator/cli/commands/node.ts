@@ -2,7 +2,7 @@ import { DiagnosticError } from "../../errors.js";
 import { locateRunner, runRunner, runnerEnv } from "../../run/runner.js";
 import type { CliContext, Command } from "../command.js";
 import { UsageError } from "../command.js";
-import { findFlakeDir } from "../flake-dir.js";
+import { FLAKE_OPTION_HELP, requireFleet } from "../flake-dir.js";
 
 const help = `Usage: nixverse-gen node <deploy|build|install> [options] <node-or-group>...
 
@@ -28,7 +28,7 @@ Options:
       --ephemeral    deploy: activate without a boot entry (nixos-rebuild test; NixOS only)
       --reboot       deploy: nixos-rebuild boot, reboot, wait until SSH answers (NixOS only)
       --show-plan    print every command of the plan and stop
-      --flake DIR    the fleet (default: $FLAKE, else the nearest parent with flake.nix)
+      --flake DIR    ${FLAKE_OPTION_HELP}
   -h, --help         show this help
 
 Examples:
@@ -68,7 +68,7 @@ export const node: Command = {
   help,
   async run(args: string[], ctx: CliContext): Promise<number> {
     const { flake, rest } = splitFlakeOption(args);
-    const flakeDir = findFlakeDir(ctx.cwd, flake, ctx.env);
+    const flakeDir = requireFleet(ctx.cwd, flake, ctx.env);
     const script = locateRunner(flakeDir);
     if (!script.ok) throw new DiagnosticError(script.errors);
     return runRunner(script.value, ["node", ...rest], runnerEnv(flakeDir, ctx.env), ctx.cwd);

@@ -1,7 +1,7 @@
 import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
 import { UsageError } from "../command.js";
-import { findFlakeDir } from "../flake-dir.js";
+import { FLAKE_OPTION_HELP, requireFleet } from "../flake-dir.js";
 import { gen } from "./gen.js";
 import { flakeEvaluator, type NixOptions } from "../../secrets/evaluate.js";
 import {
@@ -48,7 +48,7 @@ Options:
   --indent N             indentation of YAML/JSON output (encrypt default 2)
   --override-input NAME URL
                          passed to nix (e.g. to evaluate offline with local inputs); repeatable
-  --flake DIR            the flake directory (default: $FLAKE, else the nearest parent with nodes/)
+  --flake DIR            ${FLAKE_OPTION_HELP}
   -h, --help             show this help
 
 Master keys are read as sops reads them: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, and
@@ -124,7 +124,7 @@ export const secrets: Command = {
       },
       true,
     );
-    const root = findFlakeDir(ctx.cwd, values.flake, ctx.env);
+    const root = requireFleet(ctx.cwd, values.flake, ctx.env);
     const io: SecretsIo = { stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env };
     const nix: NixOptions = {
       root,

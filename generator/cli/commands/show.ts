@@ -6,7 +6,7 @@ import { showJson, showText } from "../../show/text.js";
 import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
 import { UsageError } from "../command.js";
-import { findFlakeDir } from "../flake-dir.js";
+import { FLAKE_OPTION_HELP, requireFleet } from "../flake-dir.js";
 
 export { showJson, showText };
 
@@ -21,7 +21,7 @@ Options:
   --mermaid      a Mermaid flowchart of groups → nodes (os · channel, secrets marked in red);
                  paste it into a \`\`\`mermaid block and GitHub draws it
   --dot          the same picture for Graphviz
-  --flake DIR    the flake directory (default: $FLAKE, else the nearest parent with nodes/)
+  --flake DIR    ${FLAKE_OPTION_HELP}
   -h, --help     show this help
 
 Examples:
@@ -44,7 +44,7 @@ export const show: Command = {
     });
     const formats = (["json", "mermaid", "dot"] as const).filter((f) => values[f]);
     if (formats.length > 1) throw new UsageError(`choose one of --${formats.join(", --")}`);
-    const root = findFlakeDir(ctx.cwd, values.flake, ctx.env);
+    const root = requireFleet(ctx.cwd, values.flake, ctx.env);
     const loaded = await loadFleet(root);
     if (!loaded.ok) {
       for (const d of loaded.errors) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
