@@ -10,9 +10,13 @@ export interface Location {
   column: number;
 }
 
+export type Severity = "error" | "warning";
+
 export interface Diagnostic {
   /** Stable machine-readable code, e.g. "node-name-invalid". Tests match on it. */
   code: string;
+  /** Absent means "error": a warning never stops a command. */
+  severity?: Severity;
   message: string;
   /** The file at fault; line/column when a position is known. */
   file?: string;
@@ -41,7 +45,17 @@ export function diag(
   return d;
 }
 
-/** `file:line:col: message (hint)` — one line, as SPEC §5 asks. */
+/** The same diagnostic as a warning: reported, but the command goes on. */
+export function warning(
+  code: string,
+  message: string,
+  where?: Partial<Location> & { file?: string },
+  hint?: string,
+): Diagnostic {
+  return { ...diag(code, message, where, hint), severity: "warning" };
+}
+
+/** `file:line:col: error: message (hint)`: one line, the form editors and CI annotate. */
 export function formatDiagnostic(d: Diagnostic): string {
   let where = "";
   if (d.file !== undefined) {
@@ -50,7 +64,7 @@ export function formatDiagnostic(d: Diagnostic): string {
     if (d.line !== undefined && d.column !== undefined) where += `:${d.column}`;
     where += ": ";
   }
-  return `${where}error: ${d.message}${d.hint ? ` (${d.hint})` : ""}`;
+  return `${where}${d.severity ?? "error"}: ${d.message}${d.hint ? ` (${d.hint})` : ""}`;
 }
 
 /** Thrown only at I/O boundaries to carry diagnostics up to the CLI. */

@@ -8,6 +8,7 @@ import { fail, ok } from "./errors.js";
 import type { LoadedFleet } from "./model/load.js";
 import { loadFleet } from "./model/load.js";
 import { parseNix } from "./nix/parse.js";
+import { checkSources } from "./model/sources.js";
 import type { InputsPlan } from "./plan/inputs.js";
 import { planInputs } from "./plan/inputs.js";
 import type { UserInputs } from "./plan/user-inputs.js";
@@ -37,15 +38,33 @@ export async function loadUserInputs(root: string): Promise<Result<UserInputs | 
   return parsed.ok ? readUserInputs(parsed.value) : parsed;
 }
 
+/** Files loadFleet and loadUserInputs parse (and report) themselves. */
+const ENTITY_FILE = /^(private\/)?nodes\/[^/]+\/(node|host|group)\.nix$|^inputs\.nix$/;
+
+/** A file imported from a node's meta is parsed by the model and by checkSources: report once. */
+function uniqueDiagnostics(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    const key = `${d.file}:${d.line}:${d.column}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export async function planGeneration(root: string): Promise<Result<Generation>> {
   const absRoot = path.resolve(root);
-  const [config, userInputs, fleet] = await Promise.all([
+  const [config, userInputs, fleet, sources] = await Promise.all([
     loadConfig(absRoot),
     loadUserInputs(absRoot),
     loadFleet(absRoot),
+    checkSources(absRoot, ENTITY_FILE),
   ]);
-  const errors = [config, userInputs, fleet].flatMap((r) => (r.ok ? [] : r.errors));
-  if (!config.ok || !userInputs.ok || !fleet.ok) return fail(...errors);
+  const errors = uniqueDiagnostics([
+    ...[config, userInputs, fleet].flatMap((r) => (r.ok ? [] : r.errors)),
+    ...sources,
+  ]);
+  if (!config.ok || !userInputs.ok || !fleet.ok || errors.length) return fail(...errors);
   const declared = userInputs.value?.names ?? [];
   const inputs = planInputs(fleet.value.model, declared, config.value);
   if (!inputs.ok) return inputs;

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import type { CliContext, Command } from "./command.js";
 import { UsageError } from "./command.js";
 import { commands } from "./commands/index.js";
-import { DiagnosticError, formatDiagnostic } from "../errors.js";
+import { DiagnosticError } from "../errors.js";
+import { reportDiagnostics } from "./report.js";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -96,7 +97,7 @@ export async function main(argv: string[], ctx: CliContext = defaultContext()): 
       return 2;
     }
     if (e instanceof DiagnosticError) {
-      for (const d of e.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+      reportDiagnostics(ctx, e.diagnostics);
       return 1;
     }
     throw e;

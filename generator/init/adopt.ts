@@ -3,7 +3,7 @@
 // Pure: flake.nix text in, inputs.nix text and a report out.
 
 import type { Diagnostic, Result } from "../errors.js";
-import { diag, fail, ok } from "../errors.js";
+import { diag, fail, ok, warning } from "../errors.js";
 import type { AttrBinding, AttrSet, Binding, Expr, ParsedFile, Span } from "../nix/ast.js";
 import { staticName } from "../nix/names.js";
 import { reindent } from "../plan/user-inputs.js";
@@ -106,7 +106,7 @@ export function planAdoption(parsed: ParsedFile): Result<Adoption> {
     const re = new RegExp(`follows\\s*=\\s*"${name}(/|")`);
     if (re.test(body)) {
       warnings.push(
-        diag(
+        warning(
           "adopt-follows-dropped",
           `an input in inputs.nix follows "${name}/…", which the generated flake no longer has`,
           { file: "inputs.nix" },
@@ -202,7 +202,7 @@ function checkOutputs(b: AttrBinding, where: (s: Span) => object, warnings: Diag
   };
   if (body.kind === "Apply" && isLoad(body.fn)) return;
   warnings.push(
-    diag(
+    warning(
       "adopt-outputs",
       "flake.nix's outputs do more than call nixverse.lib.load; only the nodes, groups and files are adopted",
       where(b.span),

@@ -2,7 +2,7 @@
 // evaluator uses to follow `imports` in meta definitions.
 
 import type { Diagnostic, Result } from "../errors.js";
-import { diag, fail, ok } from "../errors.js";
+import { diag, fail, ok, warning } from "../errors.js";
 import type { ParsedFile } from "../nix/ast.js";
 import type { Tree } from "../scan/scan.js";
 import type { Entities } from "./entities.js";
@@ -149,7 +149,7 @@ export function buildFleet(
   let sopsConfig: string | null = null;
   if (files.has(".sops.yaml") && files.has("private/.sops.yaml")) {
     warnings.push(
-      diag(
+      warning(
         "both-exist",
         "Both .sops.yaml and private/.sops.yaml exist, only one is allowed; using private/.sops.yaml",
         { file: ".sops.yaml" },

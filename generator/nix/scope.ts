@@ -95,14 +95,43 @@ export function checkScopes(parsed: ParsedFile, tables: Map<BindsOwner, AttrTabl
     if (err instanceof Undefined) {
       const p = err.expr.span.start;
       return fail(
-        diag("nix-parse", `undefined variable '${err.variable}'`, {
-          file: parsed.file,
-          line: p.line,
-          column: p.column,
-        }),
+        diag(
+          "nix-parse",
+          `undefined variable '${err.variable}'`,
+          { file: parsed.file, line: p.line, column: p.column },
+          moduleArgHint(parsed.expr, err.variable),
+        ),
       );
     }
     throw err;
   }
   return ok(undefined);
+}
+
+/** The arguments the module system (and nixverse-gen) passes to every module. */
+const MODULE_ARGS = new Set([
+  "lib",
+  "config",
+  "options",
+  "pkgs",
+  "modulesPath",
+  "specialArgs",
+  "osConfig",
+  "nodes",
+  "inputs",
+  "modules'",
+  "lib'",
+  "pkgs'",
+]);
+
+/**
+ * `lib.mkDefault` in a module that takes no arguments is the classic slip: say how to take it.
+ * Other names get no hint: they are plain typos or missing `let` bindings.
+ */
+function moduleArgHint(top: Expr, name: string): string | undefined {
+  if (!MODULE_ARGS.has(name)) return undefined;
+  if (top.kind === "Lambda" && top.formals)
+    return `add ${name} to the file's arguments: { ${name}, ... }:`;
+  if (top.kind === "Lambda") return undefined;
+  return `add { ${name}, ... }: as the file's first line, so the module receives ${name}`;
 }

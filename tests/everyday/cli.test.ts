@@ -90,7 +90,12 @@ describe.skipIf(!built || !hasScript)("colours", () => {
 
 describe("what is not a fleet is refused, and nothing is written", () => {
   it("gen, gen --check and show in a directory without nodes/ (or with an empty one)", async () => {
-    for (const files of [{}, { "nodes/.keep": "" }, { "README.md": "x\n", "nodes/common/x": "" }]) {
+    const trees: Record<string, string>[] = [
+      {},
+      { "nodes/.keep": "" },
+      { "README.md": "x\n", "nodes/common/x": "" },
+    ];
+    for (const files of trees) {
       const dir = makeTree(files);
       const before = snapshot(dir);
       for (const args of [["gen"], ["gen", "--check"], ["show"], []]) {

@@ -85,6 +85,25 @@ describe.skipIf(!built)("hook install", () => {
     expect(await head(dir)).toBe(before);
   });
 
+  it("blocks a commit with a broken configuration.nix, with Nix's code frame", async () => {
+    const dir = await repo();
+    await runCli(["hook", "install"], dir);
+    const before = await head(dir);
+    writeFileSync(
+      path.join(dir, "nodes/my-node/configuration.nix"),
+      "{\n  boot.loader.grub.enable = lib.mkDefault true;\n}\n",
+    );
+    await git(dir, ["add", "nodes"]);
+    const c = await git(dir, ["commit", "-q", "-m", "broken"]);
+    expect(c.exitCode).not.toBe(0);
+    expect(c.stderr).toContain(
+      "nodes/my-node/configuration.nix:2:29: error: undefined variable 'lib' (add { lib, ... }:",
+    );
+    expect(c.stderr).toContain("  2|   boot.loader.grub.enable = lib.mkDefault true;\n   |");
+    expect(c.stderr).toContain("commit blocked");
+    expect(await head(dir)).toBe(before);
+  });
+
   it("chains an existing hook (run first, can block), is idempotent, and uninstall restores it", async () => {
     const dir = await repo();
     const mine =

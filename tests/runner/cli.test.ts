@@ -29,6 +29,7 @@ describe("nixverse-gen node", () => {
   it("says how to generate the runner when nixverse/run.sh is missing", async () => {
     const dir = tmpDir();
     writeFileSync(path.join(dir, "flake.nix"), "{ }\n");
+    mkdirSync(path.join(dir, "nodes/x"), { recursive: true });
     const err = await node
       .run(["deploy", "x"], ctx(dir, { ...process.env, FLAKE: undefined }))
       .catch((e) => e);
@@ -57,8 +58,8 @@ describe("nixverse-gen node", () => {
         },
         { action: "deploy", names: ["a", "b"], flakeDir: dir, mode: "build" },
       );
-      const sub = path.join(dir, "nodes");
-      mkdirSync(sub);
+      const sub = path.join(dir, "nodes/a");
+      mkdirSync(sub, { recursive: true });
       const env = {
         ...process.env,
         FLAKE: undefined,

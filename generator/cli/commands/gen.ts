@@ -1,14 +1,16 @@
-import { formatDiagnostic } from "../../errors.js";
 import { planGeneration } from "../../pipeline.js";
 import { commitGeneration } from "../../write/commit.js";
 import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
+import { reportDiagnostics } from "../report.js";
 import { FLAKE_OPTION_HELP, requireFleet } from "../flake-dir.js";
 
 const help = `Usage: nixverse-gen gen [--check] [--force] [--flake DIR]
 
 (Re)generate flake.nix and nixverse/ from the tree: nodes/, lib/, pkgs/, modules/, outputs/,
 inputs.nix and nixverse.yaml. Writes all files or none; an unchanged tree changes no byte.
+Every .nix file of the fleet is parsed first (as Nix would, undefined variables included), so a
+broken configuration.nix stops gen and gen --check with its file:line:col and the line.
 
 Options:
   --check        write nothing; exit 1 and print a unified diff when the generated files are stale
@@ -37,19 +39,18 @@ export const gen: Command = {
     const root = requireFleet(ctx.cwd, values.flake, ctx.env);
     const planned = await planGeneration(root);
     if (!planned.ok) {
-      for (const d of planned.errors) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+      reportDiagnostics(ctx, planned.errors, root);
       ctx.stderr.write("nixverse-gen: nothing was written\n");
       return 1;
     }
     const g = planned.value;
-    for (const w of g.warnings)
-      ctx.stderr.write(`${formatDiagnostic(w).replace(": error: ", ": warning: ")}\n`);
+    reportDiagnostics(ctx, g.warnings, root);
     const outcome = await commitGeneration(root, g.files, {
       check: Boolean(values.check),
       force: Boolean(values.force),
     });
     if (!outcome.ok) {
-      for (const d of outcome.errors) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+      reportDiagnostics(ctx, outcome.errors, root);
       ctx.stderr.write("nixverse-gen: nothing was written\n");
       return 1;
     }

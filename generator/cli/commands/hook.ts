@@ -1,10 +1,10 @@
 import path from "node:path";
-import { formatDiagnostic } from "../../errors.js";
 import { installHook, uninstallHook } from "../../hook/install.js";
 import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
 import { UsageError } from "../command.js";
-import { paintDiagnostic, style } from "../style.js";
+import { style } from "../style.js";
+import { reportDiagnostics } from "../report.js";
 import { FLAKE_OPTION_HELP, requireFleet } from "../flake-dir.js";
 
 const installHelp = `Usage: nixverse-gen hook install [--flake DIR]
@@ -78,8 +78,7 @@ export const hook: Command = {
         : await uninstallHook(path.resolve(ctx.cwd, values.flake ?? ctx.env.FLAKE ?? "."));
     const st = style(ctx.color);
     if (!result.ok) {
-      for (const d of result.errors)
-        ctx.stderr.write(`${paintDiagnostic(formatDiagnostic(d), st)}\n`);
+      reportDiagnostics(ctx, result.errors);
       return 1;
     }
     const r = result.value;

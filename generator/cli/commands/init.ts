@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { formatDiagnostic } from "../../errors.js";
 import type { InitResult } from "../../init/run.js";
 import { initFleet, validNodeName } from "../../init/run.js";
 import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
 import { UsageError } from "../command.js";
-import { paintDiagnostic, style } from "../style.js";
+import { style } from "../style.js";
+import { reportDiagnostics } from "../report.js";
 
 const help = `Usage: nixverse-gen init [DIR] [--node NAME]
 
@@ -107,18 +107,12 @@ export const init: Command = {
     const result = await initFleet(dir, values.node === undefined ? {} : { node: values.node });
     const st = style(ctx.color);
     if (!result.ok) {
-      for (const d of result.errors)
-        ctx.stderr.write(`${paintDiagnostic(formatDiagnostic(d), st)}\n`);
+      reportDiagnostics(ctx, result.errors, dir);
       ctx.stderr.write("nixverse-gen: init changed nothing\n");
       return 1;
     }
     const r = result.value;
-    for (const w of r.warnings) {
-      const line = formatDiagnostic(w)
-        .replace(": error: ", ": warning: ")
-        .replace(/^error: /, "warning: ");
-      ctx.stderr.write(`${paintDiagnostic(line, st)}\n`);
-    }
+    reportDiagnostics(ctx, r.warnings, dir);
     if (r.mode === "already") {
       ctx.stdout.write(
         `nixverse-gen: ${dir} is already managed by nixverse-gen; run \`nixverse-gen gen\` after changes\n`,

@@ -1,10 +1,10 @@
-import { formatDiagnostic } from "../../errors.js";
 import { loadFleet } from "../../model/load.js";
 import { showDot } from "../../show/dot.js";
 import { showMermaid } from "../../show/mermaid.js";
 import { showJson, showText } from "../../show/text.js";
 import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
+import { reportDiagnostics } from "../report.js";
 import { UsageError } from "../command.js";
 import { FLAKE_OPTION_HELP, requireFleet } from "../flake-dir.js";
 
@@ -47,7 +47,7 @@ export const show: Command = {
     const root = requireFleet(ctx.cwd, values.flake, ctx.env);
     const loaded = await loadFleet(root);
     if (!loaded.ok) {
-      for (const d of loaded.errors) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+      reportDiagnostics(ctx, loaded.errors, root);
       return 1;
     }
     const model = loaded.value.model;
