@@ -11,6 +11,7 @@ import type { InputsPlan } from "../plan/inputs.js";
 import type { UserInputs } from "../plan/user-inputs.js";
 import { renderFlake } from "./flake.js";
 import { renderNix } from "./nix-value.js";
+import { stampFlake } from "./stamp.js";
 
 export interface GeneratedFile {
   content: string;
@@ -72,7 +73,7 @@ export function renderAll(
 ): GeneratedFiles {
   const files: GeneratedFiles = new Map();
   files.set("flake.nix", {
-    content: renderFlake(model, inputs, userInputs, config),
+    content: stampFlake(renderFlake(model, inputs, userInputs, config)),
     executable: false,
   });
   files.set(`${OWNED_DIR}/fleet.nix`, {

@@ -10,6 +10,8 @@ import { applyAtomically } from "./atomic.js";
 import type { Changes } from "./existing.js";
 import { changesBetween, readOwned } from "./existing.js";
 import { intentToAdd } from "../io/files.js";
+import { editedSinceStamp } from "../render/stamp.js";
+import { editedInputs } from "./hand-edits.js";
 
 export interface WriteOutcome {
   written: string[];
@@ -48,7 +50,34 @@ export async function commitGeneration(
   const write = new Map(changes.write.map((rel) => [rel, files.get(rel)!]));
   let backup: string | null = null;
   const oldFlake = existing.get("flake.nix");
-  if (oldFlake && !isGenerated(oldFlake.content)) {
+  const handEdited =
+    oldFlake !== undefined &&
+    isGenerated(oldFlake.content) &&
+    editedSinceStamp(oldFlake.content) === true &&
+    changes.write.includes("flake.nix");
+  // An edit whose inputs all reach the new flake (moved to inputs.nix, as advised) goes through,
+  // like --force, with the edited file kept as flake.nix.bak: nothing is ever discarded.
+  const lost = handEdited
+    ? editedInputs(oldFlake.content, files.get("flake.nix")!.content)
+    : { added: [], changed: [] };
+  const named = [
+    ...lost.added.map((n) => `input ${n} added`),
+    ...lost.changed.map((n) => `input ${n} changed`),
+  ];
+  if (named.length && !opts.force) {
+    return fail(
+      diag(
+        "flake-hand-edited",
+        `flake.nix was edited by hand since nixverse-gen wrote it (${named.join(", ")}); regenerating would discard that`,
+        { file: "flake.nix" },
+        `move ${named.length === 1 ? "that input" : "those inputs"} to inputs.nix (nixverse-gen copies it into flake.nix) and run nixverse-gen again, or rerun with --force to overwrite flake.nix and keep your version as flake.nix.bak`,
+      ),
+    );
+  }
+  if (handEdited) {
+    backup = "flake.nix.bak";
+    write.set(backup, oldFlake);
+  } else if (oldFlake && !isGenerated(oldFlake.content)) {
     if (!opts.force) {
       return fail(
         diag(

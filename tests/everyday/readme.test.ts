@@ -288,19 +288,25 @@ describe("README snippets outside the walk-through", () => {
     }
   });
 
-  it("the hook section's error is what a broken node.nix gives", async () => {
-    const shown = blocks(section("## Pre-commit hook", "## The fleet picture"))
-      .find((b) => b.lang === "")!
-      .body.split("\n")[0]!;
+  it("the hook section's error is what a broken configuration.nix gives, frame and all", async () => {
+    const shown = blocks(section("## Pre-commit hook", "## The fleet picture")).find(
+      (b) => b.lang === "",
+    )!.body;
     const dir = tempDir();
     mkdirSync(path.join(dir, "nodes/server1"), { recursive: true });
     writeFileSync(
       path.join(dir, "nodes/server1/node.nix"),
-      '{\n  os = "nixos"\n  channel = "unstable";\n}\n',
+      '{ os = "nixos"; channel = "unstable"; }\n',
     );
-    writeFileSync(path.join(dir, "nodes/server1/configuration.nix"), "{ }\n");
+    writeFileSync(
+      path.join(dir, "nodes/server1/configuration.nix"),
+      "{\n  boot.loader.grub.enable = lib.mkDefault true;\n}\n",
+    );
     const r = await runCli(["gen"], dir);
-    expect(r.stderr.split("\n")[0]).toBe(shown);
+    // The README's last line is the hook's own; everything above it is gen's stderr.
+    const lines = shown.trimEnd().split("\n");
+    expect(lines.pop()).toMatch(/^nixverse-gen: commit blocked: /);
+    expect(r.stderr.trimEnd()).toBe(lines.join("\n"));
   });
 
   it("the commands the README names exist, with the options it shows", async () => {

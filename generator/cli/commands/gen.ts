@@ -14,7 +14,9 @@ broken configuration.nix stops gen and gen --check with its file:line:col and th
 
 Options:
   --check        write nothing; exit 1 and print a unified diff when the generated files are stale
-  --force        replace a flake.nix that nixverse-gen did not write (kept as flake.nix.bak)
+  --force        replace a flake.nix that nixverse-gen did not write, or one edited by hand since
+                 (kept as flake.nix.bak); without it gen stops and names the inputs to move to
+                 inputs.nix
   --flake DIR    ${FLAKE_OPTION_HELP}
   -q, --quiet    print only errors
   -h, --help     show this help
