@@ -1,5 +1,8 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
+import type { Recovery } from "../write/atomic.js";
+import { recoverInterrupted } from "../write/atomic.js";
+import type { Output } from "./command.js";
 import type { Diagnostic, Result } from "../errors.js";
 import { DiagnosticError, diag, fail, ok } from "../errors.js";
 
@@ -89,4 +92,31 @@ export function requireFleet(
   const found = findFlakeDir(cwd, explicit, env);
   if (!found.ok) throw new DiagnosticError(found.errors);
   return found.value;
+}
+
+/**
+ * The fleet directory (requireFleet), after finishing or undoing a write that a crash interrupted
+ * there: every command starts from a consistent tree. Says on stderr what it did.
+ */
+export async function openFlakeDir(
+  ctx: { cwd: string; env: NodeJS.ProcessEnv; stderr: Output },
+  explicit: string | undefined,
+): Promise<string> {
+  const root = requireFleet(ctx.cwd, explicit, ctx.env);
+  for (const r of await recoverInterrupted(root)) ctx.stderr.write(`${recoveryLine(r)}\n`);
+  return root;
+}
+
+function recoveryLine(r: Recovery): string {
+  const files = r.files.join(", ");
+  switch (r.action) {
+    case "rolled-forward":
+      return `nixverse-gen: finished a write that was interrupted (${files})`;
+    case "rolled-back":
+      return `nixverse-gen: undid a write that was interrupted (${files})`;
+    case "discarded":
+      return `nixverse-gen: removed ${r.dir} left by an interrupted run (no file had been changed)`;
+    case "left-alone":
+      return `nixverse-gen: warning: ${r.dir} was left by an older nixverse-gen that crashed; it may hold your previous files (${files || "empty"}): restore what you need, then delete it`;
+  }
 }

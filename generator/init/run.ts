@@ -9,6 +9,7 @@ import { stringify } from "yaml";
 import type { Diagnostic, Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
 import { parseNix } from "../nix/parse.js";
+import { ENTITY_NAME } from "../model/names.js";
 import type { Generation } from "../pipeline.js";
 import { planGeneration } from "../pipeline.js";
 import { OWNED_DIR } from "../render/generated.js";
@@ -32,11 +33,9 @@ export interface InitResult {
   warnings: Diagnostic[];
 }
 
-const NODE_NAME = /^[^\s._/]+$/;
-
-/** Nixverse's node-name rule (no space, dot, underscore; not `current` or `common`). */
+/** The generator's node-name rule (model/names.ts), and not `current` or `common`. */
 export function validNodeName(name: string): boolean {
-  return NODE_NAME.test(name) && name !== "current" && name !== "common";
+  return ENTITY_NAME.test(name) && name !== "current" && name !== "common";
 }
 
 export async function initFleet(

@@ -5,6 +5,7 @@ import type { Diagnostic, Location, Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
 import type { Expr } from "../nix/ast.js";
 import type { NodesEntry } from "../scan/scan.js";
+import { checkEntityName } from "./names.js";
 
 export type Layer = "public" | "private";
 
@@ -63,9 +64,7 @@ export interface Entities {
   groups: Map<string, LinkedGroup>;
 }
 
-const NAME_RE = /^[^\s._]+$/;
-
-/** Name rules for every entry of nodes/ (REFERENCE §1): files count too, `common` is exempt. */
+/** Name rules for every entry of nodes/ (REFERENCE §1, names.ts): files count too, `common` is exempt. */
 export function checkEntryNames(entries: {
   public: NodesEntry[];
   private: NodesEntry[];
@@ -76,17 +75,15 @@ export function checkEntryNames(entries: {
     for (const e of entries[layer]) {
       if (e.name === "common") continue;
       const file = `${prefix}/${e.name}`;
-      if (!NAME_RE.test(e.name)) {
-        errors.push(
-          diag(
-            "node-name-invalid",
-            `Node name cannot contain any space, . (dot) or _ (underscore): ${file}`,
-            { file },
-            e.isDir
-              ? "rename the directory; names become attribute names and host names"
-              : "only node and group directories belong directly under nodes/: move this file elsewhere",
-          ),
-        );
+      const bad = checkEntityName(
+        e.name,
+        { file },
+        e.isDir
+          ? "rename the directory; names become attribute names, host names and file names"
+          : "only node and group directories belong directly under nodes/: move this file elsewhere",
+      );
+      if (bad) {
+        errors.push(bad);
       } else if (e.name === "current") {
         errors.push(
           diag(
@@ -147,7 +144,14 @@ export function linkEntities(files: EntityFile[]): Result<Entities> {
     for (const raw of raws) {
       if (raw.kind !== "group") continue;
       for (const b of bindingsOf(raw)) {
-        if (b.name === "current") {
+        const where = { file: raw.file, line: b.loc.line, column: b.loc.column };
+        const bad =
+          b.name === "common"
+            ? null
+            : checkEntityName(b.name, where, "rename the key; it names a node or group");
+        if (bad) {
+          errors.push(bad);
+        } else if (b.name === "current") {
           errors.push(
             diag(
               "node-name-reserved",

@@ -14,6 +14,7 @@ import { scanTree } from "../scan/scan.js";
 import type { EntityFile, Layer } from "./entities.js";
 import { checkEntryNames, linkEntities } from "./entities.js";
 import { buildFleet } from "./fleet.js";
+import { checkUserNames } from "./names.js";
 import type { FleetModel } from "./types.js";
 
 export interface LoadedFleet {
@@ -25,7 +26,11 @@ export interface LoadedFleet {
 export async function loadFleet(root: string): Promise<Result<LoadedFleet>> {
   const absRoot = path.resolve(root);
   const tree = await scanTree(absRoot);
-  const errors: Diagnostic[] = checkEntryNames(tree.nodesEntries);
+  const errors: Diagnostic[] = [
+    ...tree.problems,
+    ...checkEntryNames(tree.nodesEntries),
+    ...checkUserNames(tree.files),
+  ];
 
   const wanted: { layer: Layer; name: string; kind: "node" | "group"; file: string }[] = [];
   for (const layer of ["public", "private"] as const) {

@@ -7,7 +7,7 @@ import type { FleetModel } from "../model/types.js";
 import type { AddedInput, InputsPlan } from "../plan/inputs.js";
 import type { UserInputs } from "../plan/user-inputs.js";
 import { reindent } from "../plan/user-inputs.js";
-import { nixAttrName, nixString } from "./nix-value.js";
+import { commentText, nixAttrName, nixString } from "./nix-value.js";
 
 let compiled: HandlebarsTemplateDelegate | null = null;
 
@@ -45,7 +45,7 @@ export function renderFlake(
           inner: reindent(userInputs.inner, 4),
         }
       : null,
-    added: inputs.added.map((a) => ({ reason: a.reason, binding: inputBinding(a) })),
+    added: inputs.added.map((a) => ({ reason: commentText(a.reason), binding: inputBinding(a) })),
     nixos: byOs("nixos"),
     darwin: byOs("darwin"),
   });

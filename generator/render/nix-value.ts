@@ -53,6 +53,16 @@ export function nixString(s: string): string {
   )}"`;
 }
 
+/**
+ * Text for one comment line: a name or path that reaches a comment must not end the comment (a
+ * newline would start Nix code) or carry terminal escapes, so control characters are escaped.
+ */
+export function commentText(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === "\n" ? "\\n" : c === "\t" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 const PATH_SEGMENT = /^[A-Za-z0-9._\-+]+$/;
 
 export function nixPath(rel: string): string {
@@ -110,7 +120,7 @@ export function renderNix(value: NixValue, indent = 0, inList = false): string {
   const lines: string[] = [];
   for (const [k, v] of Object.entries(value)) {
     if (v instanceof NixCommented) {
-      for (const c of v.comment.split("\n")) lines.push(`${pad}# ${c}`.trimEnd());
+      for (const c of v.comment.split("\n")) lines.push(`${pad}# ${commentText(c)}`.trimEnd());
     }
     lines.push(`${pad}${nixAttrName(k)} = ${renderNix(v, indent + 2)};`);
   }

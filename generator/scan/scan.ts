@@ -2,8 +2,10 @@
 // resulting Tree instead of the disk, so planning stays pure and fast.
 
 import fg from "fast-glob";
-import { stat } from "node:fs/promises";
+import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import type { Diagnostic } from "../errors.js";
+import { diag } from "../errors.js";
 
 /** The conventional files of one layer (the public root, or private/), relative to that layer. */
 const LAYER_PATTERNS = [
@@ -54,6 +56,8 @@ export interface Tree {
   files: Set<string>;
   /** Direct entries of nodes/ and private/nodes/ (for name validation). */
   nodesEntries: { public: NodesEntry[]; private: NodesEntry[] };
+  /** Entries that would hang or break a later stage: FIFOs, broken links, links out of the tree. */
+  problems: Diagnostic[];
 }
 
 export async function scanTree(root: string): Promise<Tree> {
@@ -67,26 +71,86 @@ export async function scanTree(root: string): Promise<Tree> {
     cwd: root,
     dot: true,
     onlyFiles: false,
-    markDirectories: true,
     followSymbolicLinks: true,
+    objectMode: true,
+    stats: true,
     ignore: ["**/node_modules/**", "**/.git/**"],
   });
   const files = new Set<string>();
   const nodesEntries: Tree["nodesEntries"] = { public: [], private: [] };
-  for (const f of found) {
-    const isDirectory = f.endsWith("/");
-    const rel = isDirectory ? f.slice(0, -1) : f;
+  const problems: Diagnostic[] = [];
+  const realRoot = await realpath(root);
+  for (const { path: rel, dirent, stats } of found) {
+    const isDirectory = dirent.isDirectory();
     const m = /^(private\/)?nodes\/([^/]+)$/.exec(rel);
     if (m) {
       (m[1] ? nodesEntries.private : nodesEntries.public).push({ name: m[2]!, isDir: isDirectory });
+      const outside = await linkOutside(realRoot, path.join(root, rel));
+      if (outside) problems.push(outsideTree(rel, outside));
       continue;
     }
-    if (!isDirectory) files.add(rel);
+    if (isDirectory) continue;
+    if (!stats?.isFile()) problems.push(notAFile(rel, dirent.isSymbolicLink()));
+    else files.add(rel);
   }
+  for (const dir of hasPrivate ? ["nodes", "private/nodes"] : ["nodes"])
+    problems.push(...(await undecodableNames(root, dir)));
   const byName = (a: NodesEntry, b: NodesEntry) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   nodesEntries.public.sort(byName);
   nodesEntries.private.sort(byName);
-  return { root, hasPrivate, files, nodesEntries };
+  return { root, hasPrivate, files, nodesEntries, problems };
+}
+
+/** fast-glob cannot stat a name that is not UTF-8 (it only has the lossy string): report it. */
+async function undecodableNames(root: string, rel: string): Promise<Diagnostic[]> {
+  let names: Buffer[];
+  try {
+    names = await readdir(path.join(root, rel), { encoding: "buffer" });
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => !Buffer.from(n.toString("utf8")).equals(n))
+    .map((n) => {
+      const file = `${rel}/${n.toString("utf8")}`;
+      return diag(
+        "node-name-invalid",
+        `"${[...n].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`)).join("")}" is not a valid node or group name (it is not valid UTF-8): ${file}`,
+        { file },
+        "rename it to ASCII letters, digits and -",
+      );
+    });
+}
+
+/** Where a symbolic link leads when that is outside the flake (Nix copies it as a dangling link). */
+async function linkOutside(realRoot: string, full: string): Promise<string | null> {
+  try {
+    if (!(await lstat(full)).isSymbolicLink()) return null;
+    const target = await realpath(full);
+    return target === realRoot || target.startsWith(realRoot + path.sep) ? null : target;
+  } catch {
+    return null; // dangling: reported through its files, or harmless when empty
+  }
+}
+
+function outsideTree(rel: string, target: string): Diagnostic {
+  return diag(
+    "node-outside-tree",
+    `${rel} is a symbolic link to ${target}, outside the flake`,
+    { file: rel },
+    "the flake's copy in the Nix store cannot follow it: move the directory into the tree",
+  );
+}
+
+function notAFile(rel: string, link: boolean): Diagnostic {
+  return diag(
+    "not-a-file",
+    link
+      ? `${rel} is a broken symbolic link`
+      : `${rel} is not a regular file (a FIFO, socket or device)`,
+    { file: rel },
+    link ? "point the link at an existing file or remove it" : "replace it with a regular file",
+  );
 }
 
 async function isDir(p: string): Promise<boolean> {

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { diag, type Diagnostic } from "../errors.js";
 import type { FleetModel } from "../model/types.js";
+import { commentText } from "../render/nix-value.js";
 import type { Loaded } from "./context.js";
 import type { FileChange } from "./node-files.js";
 import { masterRecipients, SopsConfigError } from "./sops-config.js";
@@ -23,8 +24,8 @@ import type { SopsMetadata } from "./sops/metadata.js";
  * fleet's own names in the example.
  */
 export function secretsTemplate(model: FleetModel): string {
-  const groups = Object.keys(model.groups).sort();
-  const nodes = Object.keys(model.nodes).sort();
+  const groups = Object.keys(model.groups).sort().map(commentText);
+  const nodes = Object.keys(model.nodes).sort().map(commentText);
   const group = groups[0] ?? "groupName";
   const node = nodes[0] ?? "nodeName";
   return `# Secrets for the fleet, as a Nix expression; it may also be a function of

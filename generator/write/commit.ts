@@ -6,7 +6,7 @@ import type { Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
 import type { GeneratedFiles } from "../render/generated.js";
 import { GENERATED_MARK } from "../render/generated.js";
-import { applyAtomically } from "./atomic.js";
+import { applyAtomically, UnsafeTargetError } from "./atomic.js";
 import type { Changes } from "./existing.js";
 import { changesBetween, readOwned } from "./existing.js";
 import { intentToAdd } from "../io/files.js";
@@ -94,6 +94,16 @@ export async function commitGeneration(
   try {
     await applyAtomically(root, { write, remove: changes.remove });
   } catch (e) {
+    if (e instanceof UnsafeTargetError) {
+      return fail(
+        diag(
+          "target-outside-root",
+          e.message,
+          { file: e.target },
+          "a generated path must stay inside the flake: replace the symbolic link with a directory",
+        ),
+      );
+    }
     const err = e as NodeJS.ErrnoException;
     const where = err.path ? { file: path.relative(root, err.path) || "." } : undefined;
     return fail(

@@ -182,10 +182,10 @@ describe("checkEntryNames", () => {
       private: [{ name: "with space", isDir: true }],
     });
     expect(errors.map((e) => e.message)).toEqual([
-      "Node name cannot contain any space, . (dot) or _ (underscore): nodes/README.md",
-      "Node name cannot contain any space, . (dot) or _ (underscore): nodes/my_node",
+      '"README.md" is not a valid node or group name (use only ASCII letters, digits and -, not starting with -): nodes/README.md',
+      '"my_node" is not a valid node or group name (use only ASCII letters, digits and -, not starting with -): nodes/my_node',
       'Node name "current" is reserved: nodes/current',
-      "Node name cannot contain any space, . (dot) or _ (underscore): private/nodes/with space",
+      '"with space" is not a valid node or group name (use only ASCII letters, digits and -, not starting with -): private/nodes/with space',
     ]);
   });
 });

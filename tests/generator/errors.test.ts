@@ -34,7 +34,7 @@ describe("gen reports structural errors with locations and writes nothing", () =
       { ...ok, "nodes/my_node/node.nix": "{ }" },
       "node-name-invalid",
       "nodes/my_node",
-      "Node name cannot contain any space, . (dot) or _ (underscore): nodes/my_node",
+      '"my_node" is not a valid node or group name (use only ASCII letters, digits and -, not starting with -): nodes/my_node',
     ));
 
   it("a stray file under nodes/", () =>

@@ -3,7 +3,7 @@ import { commitGeneration } from "../../write/commit.js";
 import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
 import { reportDiagnostics } from "../report.js";
-import { FLAKE_OPTION_HELP, requireFleet } from "../flake-dir.js";
+import { FLAKE_OPTION_HELP, openFlakeDir } from "../flake-dir.js";
 
 const help = `Usage: nixverse-gen gen [--check] [--force] [--flake DIR]
 
@@ -38,7 +38,7 @@ export const gen: Command = {
       flake: { type: "string" },
       quiet: { type: "boolean", short: "q" },
     });
-    const root = requireFleet(ctx.cwd, values.flake, ctx.env);
+    const root = await openFlakeDir(ctx, values.flake);
     const planned = await planGeneration(root);
     if (!planned.ok) {
       reportDiagnostics(ctx, planned.errors, root);

@@ -5,7 +5,7 @@ import type { CliContext, Command } from "../command.js";
 import { UsageError } from "../command.js";
 import { style } from "../style.js";
 import { reportDiagnostics } from "../report.js";
-import { FLAKE_OPTION_HELP, requireFleet } from "../flake-dir.js";
+import { FLAKE_OPTION_HELP, openFlakeDir } from "../flake-dir.js";
 
 const installHelp = `Usage: nixverse-gen hook install [--flake DIR]
 
@@ -74,7 +74,7 @@ export const hook: Command = {
     // pointed at a directory without nodes/ would commit a junk flake there.
     const result =
       sub === "install"
-        ? await installHook(requireFleet(ctx.cwd, values.flake, ctx.env))
+        ? await installHook(await openFlakeDir(ctx, values.flake))
         : await uninstallHook(path.resolve(ctx.cwd, values.flake ?? ctx.env.FLAKE ?? "."));
     const st = style(ctx.color);
     if (!result.ok) {

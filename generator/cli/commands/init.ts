@@ -100,7 +100,7 @@ export const init: Command = {
       throw new UsageError(`expected at most one directory, got ${positionals.length}`);
     if (values.node !== undefined && !validNodeName(values.node)) {
       throw new UsageError(
-        `"${values.node}" cannot be a node name: no spaces, dots, underscores or slashes, and not current or common`,
+        `"${values.node}" cannot be a node name: only ASCII letters, digits and -, not starting with -, and not current or common`,
       );
     }
     const dir = path.resolve(ctx.cwd, positionals[0] ?? ".");

@@ -2,7 +2,7 @@ import { DiagnosticError } from "../../errors.js";
 import { locateRunner, runRunner, runnerEnv } from "../../run/runner.js";
 import type { CliContext, Command } from "../command.js";
 import { UsageError } from "../command.js";
-import { FLAKE_OPTION_HELP, requireFleet } from "../flake-dir.js";
+import { FLAKE_OPTION_HELP, openFlakeDir } from "../flake-dir.js";
 
 const help = `Usage: nixverse-gen node <deploy|build|install> [options] <node-or-group>...
 
@@ -68,7 +68,7 @@ export const node: Command = {
   help,
   async run(args: string[], ctx: CliContext): Promise<number> {
     const { flake, rest } = splitFlakeOption(args);
-    const flakeDir = requireFleet(ctx.cwd, flake, ctx.env);
+    const flakeDir = await openFlakeDir(ctx, flake);
     const script = locateRunner(flakeDir);
     if (!script.ok) throw new DiagnosticError(script.errors);
     return runRunner(script.value, ["node", ...rest], runnerEnv(flakeDir, ctx.env), ctx.cwd);

@@ -1,7 +1,7 @@
 import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
 import { UsageError } from "../command.js";
-import { FLAKE_OPTION_HELP, requireFleet } from "../flake-dir.js";
+import { FLAKE_OPTION_HELP, openFlakeDir } from "../flake-dir.js";
 import { gen } from "./gen.js";
 import { flakeEvaluator, type NixOptions } from "../../secrets/evaluate.js";
 import {
@@ -124,7 +124,7 @@ export const secrets: Command = {
       },
       true,
     );
-    const root = requireFleet(ctx.cwd, values.flake, ctx.env);
+    const root = await openFlakeDir(ctx, values.flake);
     const io: SecretsIo = { stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env };
     const nix: NixOptions = {
       root,

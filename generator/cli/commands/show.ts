@@ -6,7 +6,7 @@ import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
 import { reportDiagnostics } from "../report.js";
 import { UsageError } from "../command.js";
-import { FLAKE_OPTION_HELP, requireFleet } from "../flake-dir.js";
+import { FLAKE_OPTION_HELP, openFlakeDir } from "../flake-dir.js";
 
 export { showJson, showText };
 
@@ -44,7 +44,7 @@ export const show: Command = {
     });
     const formats = (["json", "mermaid", "dot"] as const).filter((f) => values[f]);
     if (formats.length > 1) throw new UsageError(`choose one of --${formats.join(", --")}`);
-    const root = requireFleet(ctx.cwd, values.flake, ctx.env);
+    const root = await openFlakeDir(ctx, values.flake);
     const loaded = await loadFleet(root);
     if (!loaded.ok) {
       reportDiagnostics(ctx, loaded.errors, root);
