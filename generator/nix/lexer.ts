@@ -80,6 +80,12 @@ const OPERATORS: Record<string, TokenType> = {
   "++": "CONCAT",
 };
 
+/** Nix's own words for `|>` / `<|` without `experimental-features = pipe-operators`. */
+export const PIPE_OPERATORS_MESSAGE =
+  "experimental Nix feature 'pipe-operators' is disabled; add '--extra-experimental-features pipe-operators' to enable it";
+export const PIPE_OPERATORS_HINT =
+  "a fleet's files must evaluate on a default Nix: write `f x` instead of `x |> f` or `f <| x`";
+
 const PC = "[a-zA-Z0-9._\\-+]";
 const re = (s: string) => new RegExp(s, "y");
 
@@ -104,7 +110,7 @@ type DefaultRule =
   | "blockComment"
   | "any";
 const DEFAULT_RULES: [DefaultRule, RegExp][] = [
-  ["op", re("\\.\\.\\.|==|!=|<=|>=|&&|\\|\\||->|//|\\+\\+")],
+  ["op", re("\\.\\.\\.|==|!=|<=|>=|&&|\\|\\||->|//|\\+\\+|\\|>|<\\|")],
   ["id", re("[a-zA-Z_][a-zA-Z0-9_'\\-]*")],
   ["int", re("[0-9]+")],
   ["float", re("(?:[1-9][0-9]*\\.[0-9]*|0?\\.[0-9]+)(?:[Ee][+-]?[0-9]+)?")],
@@ -327,6 +333,12 @@ export function lex(source: string): LexResult {
     i = end;
     switch (best) {
       case "op":
+        if (text === "|>" || text === "<|") {
+          // Nix ≥ 2.24 lexes the pipe operators but refuses them unless the experimental feature
+          // is on; we read files as Nix does by default.
+          emit("ERROR", start, end, PIPE_OPERATORS_MESSAGE);
+          return { tokens, comments, lines };
+        }
         emit(OPERATORS[text]!, start, end);
         break;
       case "id":

@@ -19,7 +19,13 @@ import type {
   StringPart,
 } from "./ast.js";
 import { type Diagnostic, type Result, diag, fail, ok } from "../errors.js";
-import { type Token, type TokenType, lex } from "./lexer.js";
+import {
+  PIPE_OPERATORS_HINT,
+  PIPE_OPERATORS_MESSAGE,
+  type Token,
+  type TokenType,
+  lex,
+} from "./lexer.js";
 import { attrTables } from "./attrs.js";
 import { staticName } from "./names.js";
 import { checkScopes } from "./scope.js";
@@ -146,7 +152,8 @@ class Parser {
 
   fail(expecting: string[], at: Token = this.peek()): never {
     if (at.type === "ERROR") {
-      throw new ParseFailure(diag("nix-parse", at.value, this.where(at.span.start)));
+      const hint = at.value === PIPE_OPERATORS_MESSAGE ? PIPE_OPERATORS_HINT : undefined;
+      throw new ParseFailure(diag("nix-parse", at.value, this.where(at.span.start), hint));
     }
     let message = `syntax error, unexpected ${describe(at)}`;
     if (expecting.length) message += `, expecting ${expecting.join(" or ")}`;
@@ -564,7 +571,7 @@ type RawIndPart =
   | { kind: "str"; value: string; indentation: boolean; span: Span }
   | { kind: "expr"; part: Interpolation };
 
-/** parser.y's stripIndentation, step for step (including its treatment of escapes). */
+/** Nix's stripIndentation (parser-state.hh), step for step (including its treatment of escapes). */
 function stripIndentation(es: RawIndPart[]): StringPart[] {
   if (es.length === 0) return [];
   let atStartOfLine = true;
@@ -625,7 +632,8 @@ function stripIndentation(es: RawIndPart[]): StringPart[] {
         const p = s2.lastIndexOf("\n");
         if (p >= 0 && /^ *$/.test(s2.slice(p + 1))) s2 = s2.slice(0, p + 1);
       }
-      out.push({ kind: "Text", value: s2, span: e.span });
+      // Nix ≥ 2.18 drops empty pieces (2.8 kept a leading `"" +`).
+      if (s2 !== "") out.push({ kind: "Text", value: s2, span: e.span });
     }
     n--;
   }
@@ -633,8 +641,8 @@ function stripIndentation(es: RawIndPart[]): StringPart[] {
 }
 
 /**
- * Parses one Nix file exactly as Nix 2.8 does (`nix-instantiate --parse` accepts the same
- * inputs). Errors carry code "nix-parse" and the position Nix reports.
+ * Parses one Nix file exactly as current Nix does (`nix-instantiate --parse` of Nix 2.18–2.34
+ * accepts the same inputs, without experimental features). Errors carry code "nix-parse" and the position Nix reports.
  */
 export function parseNix(source: string, file: string): Result<ParsedFile> {
   const { tokens, comments } = lex(source);

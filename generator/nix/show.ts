@@ -1,6 +1,6 @@
-// Renders a parsed file the way `nix-instantiate --parse` (Nix 2.8, nixexpr.cc's show methods)
-// prints it: desugared (`a - b` is `(__sub a b)`), fully parenthesised, sets sorted, paths made
-// absolute. Comparing this with Nix's own output catches precedence and desugaring mistakes that
+// Renders a parsed file the way `nix-instantiate --parse` (Nix 2.18–2.34, nixexpr.cc's show
+// methods) prints it: desugared (`a - b` is `(__sub a b)`), fully parenthesised, bindings and
+// formals sorted with `inherit` first, paths made absolute. Comparing this with Nix's own output catches precedence and desugaring mistakes that
 // accept/reject comparison cannot.
 
 import type { AttrName, Expr, ParsedFile, StringLit, StringPart } from "./ast.js";
@@ -13,8 +13,8 @@ export interface ShowOptions {
   /** `~` in `~/x`. */
   home: string;
   /**
-   * Print `let` bindings and formals sorted by name. Nix prints them in symbol-table pointer
-   * order, which is not a property of the source, so comparisons canonicalise both sides.
+   * Order `inherit (from) …` groups by their first name. Nix prints them in allocation order,
+   * which is not a property of the source, so comparisons canonicalise both sides.
    */
   canonicalOrder?: boolean;
 }
@@ -115,16 +115,8 @@ class Shower {
         return this.table(this.tables.get(e)!);
       case "LegacyLet":
         return `(${this.table(this.tables.get(e)!)}).body`;
-      case "Let": {
-        let s = "(let ";
-        const attrs = [...this.tables.get(e)!.attrs];
-        if (this.opts.canonicalOrder) attrs.sort((x, y) => byCodePoint(x[0], y[0]));
-        for (const [name, a] of attrs) {
-          if (a.value.kind === "inherit") s += `inherit ${showId(name)}; `;
-          else s += `${showId(name)} = ${this.value(a.value, name)}; `;
-        }
-        return s + `in ${this.show(e.body)})`;
-      }
+      case "Let":
+        return `(let ${this.bindings(this.tables.get(e)!)}in ${this.show(e.body)})`;
       case "List":
         return `[ ${e.items.map((i) => `(${this.show(i)}) `).join("")}]`;
       case "With":
@@ -136,8 +128,7 @@ class Shower {
       case "Lambda": {
         let s = "(";
         if (e.formals) {
-          const formals = [...e.formals.formals];
-          if (this.opts.canonicalOrder) formals.sort((x, y) => byCodePoint(x.name, y.name));
+          const formals = [...e.formals.formals].sort((x, y) => byCodePoint(x.name, y.name));
           const fs = formals.map(
             (f) => showId(f.name) + (f.default ? ` ? ${this.show(f.default)}` : ""),
           );
@@ -213,15 +204,32 @@ class Shower {
   }
 
   private table(t: AttrTable): string {
-    let s = t.rec ? "rec { " : "{ ";
+    return `${t.rec ? "rec " : ""}{ ${this.bindings(t)}}`;
+  }
+
+  /** ExprAttrs::showBindings: `inherit a b; `, then `inherit (from) c; ` groups, then the rest. */
+  private bindings(t: AttrTable): string {
     const names = [...t.attrs.keys()].sort(byCodePoint);
+    const inherits: string[] = [];
+    const from = new Map<Expr, string[]>();
+    const plain: string[] = [];
     for (const name of names) {
-      const a = t.attrs.get(name)!;
-      if (a.value.kind === "inherit") s += `inherit ${showId(name)} ; `;
-      else s += `${showId(name)} = ${this.value(a.value, name)}; `;
+      const v = t.attrs.get(name)!.value;
+      if (v.kind === "inherit") inherits.push(showId(name));
+      else if (v.kind === "inheritFrom")
+        from.set(v.from, [...(from.get(v.from) ?? []), showId(name)]);
+      else plain.push(`${showId(name)} = ${this.value(v, name)}; `);
     }
+    let s = inherits.length ? `inherit ${inherits.join(" ")}; ` : "";
+    const groups = [...from].sort(([x, xs], [y, ys]) =>
+      this.opts.canonicalOrder
+        ? byCodePoint(xs[0]!, ys[0]!)
+        : x.span.start.offset - y.span.start.offset,
+    );
+    for (const [e, syms] of groups) s += `inherit (${this.show(e)}) ${syms.join(" ")}; `;
+    s += plain.join("");
     for (const d of t.dynamic) s += `${this.attrName(d.name)} = ${this.value(d.value, "")}; `;
-    return s + "}";
+    return s;
   }
 
   private value(v: AttrValue, name: string): string {

@@ -3,9 +3,10 @@
 // line, and never copied into the store.
 
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { diag, fail, ok, type Diagnostic, type Result } from "../errors.js";
+import { lex } from "../nix/lexer.js";
 import { parseJson } from "./sops/json-store.js";
 import { SopsMap, type SopsValue } from "./sops/tree.js";
 import { runChild, type PlaintextWorkspace } from "./workspace.js";
@@ -102,6 +103,15 @@ export async function evalExpression(
   return ok(JSON.parse(r.value));
 }
 
+/** The decrypted file, read only to keep its values out of messages. */
+function readPlaintext(plainFile: string): string {
+  try {
+    return readFileSync(plainFile, "utf8");
+  } catch {
+    return "";
+  }
+}
+
 async function runNix(
   ws: PlaintextWorkspace,
   opts: NixOptions,
@@ -122,32 +132,48 @@ async function runNix(
     );
   }
   if (r.code === 0) return ok(r.stdout);
-  return fail(nixError(r.stderr, plainFile, opts.masterFile));
+  return fail(nixError(r.stderr, plainFile, opts.masterFile, readPlaintext(plainFile)));
 }
 
-/** The one line that says what went wrong, located in the master file when Nix points into it. */
-export function nixError(stderr: string, plainFile: string, masterFile: string): Diagnostic {
+/**
+ * The one line that says what went wrong, located in the master file when Nix points into it.
+ *
+ * Nix ≥ 2.18 prints `error:` alone, then trace frames (`… while evaluating`, `at FILE:L:C:` and
+ * source excerpts), then the message as an indented `error: <message>` (older Nix printed
+ * `error: <message>` first). Only the message is kept: the excerpts quote the decrypted file.
+ * Nix's messages quote values too (`expected a set but found a string: "…"`), so every string
+ * of the decrypted source (`plaintext`) is blanked out of what is shown.
+ */
+export function nixError(
+  stderr: string,
+  plainFile: string,
+  masterFile: string,
+  plaintext = "",
+): Diagnostic {
   const lines = stderr.split("\n");
-  const errs = lines.map((l, i) => [l, i] as const).filter(([l]) => /^error:/.test(l));
-  const [first = "", at = 0] = errs[errs.length - 1] ?? [
-    lines.find((l) => l.trim()) ?? "nix eval failed",
-    0,
-  ];
-  let message = first.replace(/^error:\s*/, "").trim();
-  // Messages continue on indented lines until a blank line.
-  for (
-    let i = at + 1;
-    i < lines.length && (lines[i] ?? "").trim() !== "" && !/^\s+at /.test(lines[i] ?? "");
-    i++
-  ) {
-    message += ` ${(lines[i] ?? "").trim()}`;
+  const isError = (l: string) => /^\s*error:/.test(l);
+  const body = (l: string) => l.replace(/^\s*error:\s*/, "").trim();
+  // The last `error:` with a message: the innermost one, whatever the format.
+  let at = -1;
+  for (let i = lines.length - 1; i >= 0 && at < 0; i--) {
+    if (isError(lines[i]!) && body(lines[i]!) !== "") at = i;
+  }
+  let message = at >= 0 ? body(lines[at]!) : "";
+  let end = at + 1;
+  // Messages continue on indented lines until a blank line, a position or a source excerpt.
+  for (; at >= 0 && end < lines.length; end++) {
+    const l = lines[end]!;
+    if (l.trim() === "" || /^\s+at /.test(l) || /^\s*\d*\|/.test(l) || isError(l)) break;
+    if (/^\s*…/.test(l)) break;
+    message += ` ${l.trim()}`;
   }
   if (message === "") message = "nix eval failed";
   message = message
     .replace(/^nixverse secrets: /, "")
     .replace(/\s*\(use '--show-trace' to show detailed location information\)/, "");
-  const escaped = plainFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const pos = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stderr);
+  message = redact(message, secretStrings(plaintext)).replaceAll(plainFile, masterFile);
+
+  const pos = position(lines, at, end, plainFile);
   const hint = /is not a node or group/.test(message)
     ? "use the name of a directory under nodes/ (a node or a group)"
     : pos
@@ -155,10 +181,62 @@ export function nixError(stderr: string, plainFile: string, masterFile: string):
       : undefined;
   return diag(
     "secrets-eval",
-    message.replaceAll(plainFile, masterFile),
-    pos ? { file: masterFile, line: Number(pos[1]), column: Number(pos[2]) } : { file: masterFile },
+    message,
+    pos ? { file: masterFile, line: pos[0], column: pos[1] } : { file: masterFile },
     hint,
   );
+}
+
+/**
+ * Where in the decrypted file: the message's own `at` when it points there, else the innermost
+ * trace frame that does (frames are printed outermost first).
+ */
+function position(
+  lines: string[],
+  at: number,
+  end: number,
+  plainFile: string,
+): [number, number] | null {
+  const escaped = plainFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const rx = new RegExp(`^\\s*at ${escaped}:(\\d+):(\\d+)`);
+  const found = (l: string | undefined): [number, number] | null => {
+    const m = l === undefined ? null : rx.exec(l);
+    return m ? [Number(m[1]), Number(m[2])] : null;
+  };
+  // The message's `at` follows it, after at most one blank line (older Nix).
+  for (let i = end; at >= 0 && i < Math.min(lines.length, end + 2); i++) {
+    const p = found(lines[i]);
+    if (p) return p;
+  }
+  let last: [number, number] | null = null;
+  for (let i = 0; i < (at >= 0 ? at : lines.length); i++) last = found(lines[i]) ?? last;
+  return last;
+}
+
+/** The string literals of the decrypted master file: the values that must never be shown. */
+function secretStrings(plaintext: string): string[] {
+  const out = new Set<string>();
+  for (const t of lex(plaintext).tokens) {
+    if (t.type === "STR" || t.type === "IND_STR") {
+      out.add(t.value);
+      for (const l of t.value.split("\n")) out.add(l.trim());
+    }
+  }
+  out.delete("");
+  return [...out].sort((x, y) => y.length - x.length);
+}
+
+/** Blanks each secret out of `text`: quoted anywhere, bare when it is long enough to be one. */
+function redact(text: string, secrets: string[]): string {
+  let out = text;
+  for (const v of secrets) {
+    const forms = new Set([v, JSON.stringify(v).slice(1, -1)]);
+    for (const f of forms) {
+      out = out.replaceAll(`"${f}"`, '"…"');
+      if (f.length >= 3) out = out.replaceAll(f, "…");
+    }
+  }
+  return out;
 }
 
 function parseEvaluation(json: string, masterFile: string): Result<SecretsEvaluation> {

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../generator/config/config.js";
 import { repoRoot, runCli, type CliRun } from "../support/cli.js";
 import { flakeInputNames, overrideArgs, writeFixtureInputs } from "../support/flake-fixtures.js";
-import { nixEnv, nixEvalJson, tempDir } from "../support/nix.js";
+import { NIX_CONFIG, nixEvalJson, tempDir } from "../support/nix.js";
 import { flakeValue, tierBMissing } from "../runtime/support/nix.js";
 
 const README = readFileSync(path.join(repoRoot, "README.md"), "utf8");
@@ -94,7 +94,7 @@ describe("README walk-through", () => {
           ...env,
           EDITOR: script,
           SOPS_EDITOR: undefined,
-          NIX_CONFIG: nixEnv().NIX_CONFIG,
+          NIX_CONFIG,
         };
       }
       const r = await runCli([...args, ...extra], cwd, runEnv);

@@ -133,11 +133,22 @@ describe("gen reports structural errors with locations and writes nothing", () =
       "Missing nodes/a/configuration.nix",
     ));
 
+  it("a pipe operator in node.nix: Nix's experimental-feature message, at the operator", () =>
+    expectError(
+      {
+        ...ok,
+        "nodes/a/node.nix": '{\n  os = [ "nixos" ] |> builtins.head;\n  channel = "unstable";\n}\n',
+      },
+      "nix-parse",
+      "nodes/a/node.nix:2:20",
+      /experimental Nix feature 'pipe-operators' is disabled.*write `f x` instead of `x \|> f`/,
+    ));
+
   it("syntax error in node.nix, at Nix's position", () =>
     expectError(
       { ...ok, "nodes/a/node.nix": '{\n  os = "nixos"\n  channel = "unstable";\n}\n' },
       "nix-parse",
-      // Where Nix 2.8 itself reports it: 3:11, "unexpected '=', expecting ';'".
+      // Where Nix itself reports it: 3:11, "unexpected '=', expecting ';'".
       "nodes/a/node.nix:3:11",
       "unexpected '=', expecting ';'",
     ));

@@ -110,6 +110,21 @@ describe("errors", () => {
     expect(e).toMatchObject({ code: "nix-parse", file: "dir/f.nix", line: 3, column: 1 });
     expect(e.message).toBe("syntax error, unexpected '}', expecting ';'");
   });
+  it("reports pipe operators as the experimental feature they are, at the operator", () => {
+    const e = error("xs: f:\n  xs |> f");
+    expect(e).toMatchObject({ code: "nix-parse", file: "dir/f.nix", line: 2, column: 6 });
+    expect(e.message).toBe(
+      "experimental Nix feature 'pipe-operators' is disabled; add '--extra-experimental-features pipe-operators' to enable it",
+    );
+    expect(e.hint).toMatch(/write `f x` instead of `x \|> f`/);
+    expect(error("f: x: f <| x")).toMatchObject({ line: 1, column: 9 });
+    expect(error('x: "${x |> x}"')).toMatchObject({ line: 1, column: 9 });
+    // An earlier syntax error wins, as in Nix; in strings and comments `|>` is text.
+    expect(error("x: x ; |> x").message).toBe(
+      "syntax error, unexpected ';', expecting end of file",
+    );
+    expect(parseNix("# x |> f\n''|>'' + \"<|\"", "f.nix").ok).toBe(true);
+  });
   it("reports the end of file", () => {
     expect(error("{ a = 1;").message).toBe("syntax error, unexpected end of file, expecting '}'");
   });

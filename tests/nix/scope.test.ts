@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { BASE_ENV } from "../../generator/nix/base-env.js";
 import { parseNix } from "../../generator/nix/parse.js";
+import { nixEnv } from "../support/nix.js";
 import { nixAvailable, nixParseSnippets, removeDir } from "./nix-oracle.js";
 
 const undefinedVar = (src: string): string | null => {
@@ -47,22 +48,23 @@ describe("scopes", () => {
 });
 
 describe.skipIf(!nixAvailable())("base environment", () => {
-  it("is exactly the builtins Nix 2.8 lets a file use", async () => {
+  it("is exactly the builtins the Nix on PATH lets a file use", async () => {
+    // Asked with the same configuration as the parses below (flakes on: `getFlake` exists only
+    // then), never the caller's NIX_CONFIG.
     const r = spawnSync(
       "nix-instantiate",
       ["--eval", "--json", "-E", "builtins.attrNames builtins"],
-      {
-        encoding: "utf8",
-      },
+      { encoding: "utf8", env: nixEnv() },
     );
     const names = JSON.parse(r.stdout) as string[];
     // Every candidate name, bare and with __: the ones Nix parses must be ours and vice versa.
+    // Like is compared with like: a name this Nix does not have at all is no candidate.
     const candidates = names.flatMap((n) => [n, `__${n}`]);
     const { dir, verdicts } = await nixParseSnippets(candidates);
     removeDir(dir);
     const accepted = candidates.filter((_, k) => verdicts[k]!.ok);
-    expect(new Set(accepted)).toEqual(BASE_ENV);
+    const ours = [...BASE_ENV].filter((n) => candidates.includes(n));
+    expect(new Set(accepted)).toEqual(new Set(ours));
   }, 120_000);
 });
-if (!nixAvailable())
-  console.log("SKIPPED: nix-instantiate 2.8 not installed (base environment check)");
+if (!nixAvailable()) console.log("SKIPPED: nix-instantiate not installed (base environment check)");

@@ -10,12 +10,15 @@ import type { ParsedFile } from "../../generator/nix/ast.js";
 import { parseNix } from "../../generator/nix/parse.js";
 import { type StaticDef, resolveStatic, staticMetaDefs } from "../../generator/nix/static.js";
 import { type Result, fail, diag } from "../../generator/errors.js";
+import { nixEnv } from "../support/nix.js";
 import { nixAvailable } from "./nix-oracle.js";
 
 const INPUTS = process.env.NIX_INPUTS_DIR;
 const ready = INPUTS !== undefined && nixAvailable();
 if (!ready)
-  console.log("SKIPPED: NIX_INPUTS_DIR unset or nix 2.8 missing (static meta vs lib.evalModules)");
+  console.log(
+    "SKIPPED: NIX_INPUTS_DIR unset or nix-instantiate missing (static meta vs lib.evalModules)",
+  );
 
 const OPTIONS = ["os", "channel", "system"] as const;
 
@@ -127,6 +130,7 @@ let
 in { os = get "os"; channel = get "channel"; system = get "system"; }`;
   const r = spawnSync("nix-instantiate", ["--eval", "--strict", "--json", "-E", expr], {
     encoding: "utf8",
+    env: nixEnv(),
   });
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout) as Record<string, Outcome>;

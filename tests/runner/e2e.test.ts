@@ -1,4 +1,4 @@
-// End to end on Nix 2.8 (tier B: the real nixpkgs lib evaluates meta): a flake whose
+// End to end on Nix (tier B: the real nixpkgs lib evaluates meta): a flake whose
 // nixverse/run.sh is the rendered runner, every input locked to a stand-in, then
 //   nix run path:<flake>#default -- node deploy --dry-run servers
 // evaluates the plan once, prints it, and runs it with a stand-in nixos-rebuild on PATH.
@@ -11,7 +11,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { handFlake } from "../runtime/support/fixture.js";
 import { flakeInputNames, overridesFor, tierBMissing } from "../runtime/support/nix.js";
-import { nixEnv, readCalls, renderRunner, repoRoot, standinBin, tmpDir } from "./support.js";
+import { nixEnv } from "../support/nix.js";
+import { readCalls, renderRunner, repoRoot, standinBin, tmpDir } from "./support.js";
 
 const missing = tierBMissing();
 if (missing) console.log(`SKIPPED: runner end to end with nix run (tier B): ${missing}`);
@@ -22,7 +23,7 @@ async function lock(dir: string): Promise<void> {
     ["flake", "lock", `path:${dir}`, ...overridesFor(await flakeInputNames(dir))],
     {
       encoding: "utf8",
-      env: nixEnv,
+      env: nixEnv(),
     },
   );
   if (r.status !== 0) throw new Error(`nix flake lock failed:\n${r.stderr}`);
@@ -35,7 +36,7 @@ function nixRun(dir: string, args: string[]) {
   const r = spawnSync("nix", ["run", `path:${dir}#default`, "--", ...args], {
     cwd: dir,
     encoding: "utf8",
-    env: { ...nixEnv, PATH: `${bin}:${process.env.PATH}`, STANDIN_LOG: log },
+    env: nixEnv({ PATH: `${bin}:${process.env.PATH}`, STANDIN_LOG: log }),
   });
   return { ...r, calls: readCalls(log) };
 }
@@ -143,7 +144,7 @@ describe.skipIf(missing !== null)("runner end to end: nix run", () => {
     const log = path.join(tools, "calls.log");
     const code = await node.run(["deploy", "--dry-run", "servers"], {
       cwd: path.join(dir, "nodes"),
-      env: { ...nixEnv, FLAKE: undefined, PATH: `${bin}:${process.env.PATH}`, STANDIN_LOG: log },
+      env: nixEnv({ FLAKE: undefined, PATH: `${bin}:${process.env.PATH}`, STANDIN_LOG: log }),
       stdout: { write: () => {} },
       stderr: { write: () => {} },
       color: false,

@@ -1,4 +1,4 @@
-// runtime-nix/plan.nix evaluated by Nix 2.8 over hand-written fleet data and meta: name
+// runtime-nix/plan.nix evaluated by Nix over hand-written fleet data and meta: name
 // resolution and the exact argv/env of every command for each meta combination (SPEC §7,
 // NIXVERSE-REFERENCE §7.3 and §12 "Deploy"/"Install").
 

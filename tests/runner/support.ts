@@ -1,5 +1,5 @@
 // Shared helpers for the runner tests: render nixverse/run.sh from its template, evaluate
-// runtime-nix/plan.nix over hand-written data with Nix 2.8, and put stand-in tools on PATH.
+// runtime-nix/plan.nix over hand-written data with Nix, and put stand-in tools on PATH.
 
 import { execFileSync, spawnSync } from "node:child_process";
 import {
@@ -15,15 +15,11 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runnerFiles } from "../../generator/render/generated.js";
+import { nixEnv } from "../support/nix.js";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const planNix = path.join(repoRoot, "runtime-nix", "plan.nix");
 export const standinScript = path.join(repoRoot, "tests", "runner", "fixtures", "standin.sh");
-
-export const nixEnv = {
-  ...process.env,
-  NIX_CONFIG: "experimental-features = nix-command flakes\nsubstituters =\nconnect-timeout = 1",
-};
 
 export function tmpDir(prefix = "nixverse-runner-"): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -96,7 +92,7 @@ export function evalPlan(
   const expr = `removeAttrs ${planExpr(dir, data, meta, req, "")} [ "shell" ]`;
   const r = spawnSync("nix-instantiate", ["--eval", "--strict", "--json", "--expr", expr], {
     encoding: "utf8",
-    env: nixEnv,
+    env: nixEnv(),
   });
   if (r.status !== 0) return { ok: false, error: r.stderr };
   return { ok: true, plan: JSON.parse(r.stdout) };
@@ -110,7 +106,7 @@ export function writePlanFile(data: PlanData, meta: Meta, req: PlanRequest): str
     ["eval", "--impure", "--raw", "--expr", planExpr(dir, data, meta, req, ".shell")],
     {
       encoding: "utf8",
-      env: nixEnv,
+      env: nixEnv(),
     },
   );
   const file = path.join(dir, "plan.sh");

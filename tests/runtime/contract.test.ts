@@ -1,5 +1,5 @@
 // Tier B: the runtime library over hand-written fleet data in exactly the shape of
-// docs/fleet-data.md (no generator involved), evaluated by Nix 2.8 with the stand-in nixpkgs and
+// docs/fleet-data.md (no generator involved), evaluated by Nix with the stand-in nixpkgs and
 // the real home-manager / sops-nix / disko checkouts.
 
 import { describe, expect, it } from "vitest";

@@ -1,6 +1,6 @@
 // Tier B: every Nixverse (b1b80d5) test case of NIXVERSE-REFERENCE §13, ported end to end: the
 // suite's own fixture tree (from $NIX_INPUTS_DIR/nixverse/tests) is generated with the real CLI
-// and the generated flake is evaluated by Nix 2.8 over the stand-ins and the real home-manager,
+// and the generated flake is evaluated by Nix over the stand-ins and the real home-manager,
 // sops-nix, disko and flake-parts checkouts. Expectations are Nixverse's; where the SPEC
 // deliberately differs, the adaptation is written next to the case.
 

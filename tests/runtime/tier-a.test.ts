@@ -1,4 +1,4 @@
-// Tier A (always): the runtime library parses with Nix 2.8, and its pieces that need no nixpkgs
+// Tier A (always): the runtime library parses with Nix, and its pieces that need no nixpkgs
 // evaluate correctly over a few builtins standing in for `lib`.
 
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -52,7 +52,7 @@ describe("runtime-nix parses", () => {
     }
   });
   it.each(runtimeFiles)(
-    "%s scans nothing (structure comes from fleet.nix) and needs no Nix > 2.8",
+    "%s scans nothing (structure comes from fleet.nix) and uses no experimental syntax",
     (file) => {
       const src = readFileSync(join(runtimeDir, file), "utf8").replace(/#.*$/gm, "");
       expect(src).not.toMatch(/\b(readDir|pathExists|readFileType)\b/);

@@ -8,6 +8,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeTree, runCli } from "../support/cli.js";
+import { nixEnv } from "../support/nix.js";
 import { REPO, skipped } from "./helpers.js";
 
 const inputs = process.env.NIX_INPUTS_DIR;
@@ -62,6 +63,7 @@ const CASES: Record<string, string> = {
 function nixJson(expr: string): unknown {
   const out = execFileSync("nix-instantiate", ["--eval", "--strict", "--json", "-E", expr], {
     encoding: "utf8",
+    env: nixEnv(),
     stdio: ["ignore", "pipe", "pipe"],
   });
   return JSON.parse(out);

@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { nixEnv } from "../support/nix.js";
 import { hasCommand, REPO, skipped, tempDir } from "./helpers.js";
 
 const haveNix = hasCommand("nix-instantiate");
@@ -40,6 +41,7 @@ function evalSecrets(
   try {
     const out = execFileSync("nix-instantiate", ["--eval", "--strict", "--json", "-E", expr], {
       encoding: "utf8",
+      env: nixEnv(),
       stdio: ["ignore", "pipe", "pipe"],
     });
     return { ok: true, value: JSON.parse(out) };

@@ -1,5 +1,5 @@
 // Tier-A fixture inputs: tiny flakes that stand in for nixpkgs & co. so a generated flake can be
-// evaluated offline by Nix 2.8 without any real input. Their builders throw, which proves that
+// evaluated offline by Nix without any real input. Their builders throw, which proves that
 // listing configurations evaluates no node.
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";

@@ -1,4 +1,4 @@
-// Running Nix 2.8 against fixture flakes: the environment, stand-in inputs, and `nix eval`.
+// Running Nix against fixture flakes: the environment, stand-in inputs, and `nix eval`.
 // Tier B needs $NIX_INPUTS_DIR (the pinned checkouts of TESTING.md); tier A needs only `nix`.
 
 import { execFile } from "node:child_process";
@@ -6,16 +6,12 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync, chmodSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { nixEnv } from "../../support/nix.js";
 
 export const repoRoot = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 export const runtimeDir = join(repoRoot, "runtime-nix");
 export const inputsDir = process.env.NIX_INPUTS_DIR;
 export const standinsSrc = join(repoRoot, "..", "shared", "testing", "standins");
-
-export const nixEnv: NodeJS.ProcessEnv = {
-  ...process.env,
-  NIX_CONFIG: "experimental-features = nix-command flakes\nsubstituters =\nconnect-timeout = 1",
-};
 
 export interface RunResult {
   code: number;
@@ -28,7 +24,7 @@ export function run(cmd: string, args: string[], cwd?: string): Promise<RunResul
     execFile(
       cmd,
       args,
-      { env: nixEnv, cwd, maxBuffer: 64 * 1024 * 1024 },
+      { env: nixEnv(), cwd, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
         done({ code, stdout, stderr });
