@@ -133,6 +133,8 @@ in
       inherit data;
       meta = metas;
     };
+    # The runner's one evaluation of the selected nodes' system closures.
+    targets = import ./targets.nix { inherit data systems; };
     # A function of the decrypted master secrets expression (used by `nixverse-gen secrets`).
     secrets = import ./secrets.nix {
       inherit lib data userInputs userLib;

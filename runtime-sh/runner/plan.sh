@@ -75,6 +75,7 @@ load_plan() {
     flakeRef = $(nix_string "$flake_ref");
     mode = $(if [[ -n $mode ]]; then nix_string "$mode"; else printf null; fi);
     rebootTimeout = ${NIXVERSE_REBOOT_TIMEOUT:-600};
+    targetRoot = $(nix_string "${NIXVERSE_HOST_ROOT:-/}");
   }).shell"
   if ! out=$(nix_cmd eval --no-warn-dirty --raw "$flake_ref#nixverse" --apply "$apply"); then
     abort "could not evaluate the plan of $flake_ref (the error from nix is above)"

@@ -41,6 +41,7 @@ it("the runner is plain shell from runtime-sh/: no placeholders, version and -p 
     "runner/hostfiles.sh",
     "runner/plan.sh",
     "runner/pool.sh",
+    "runner/stages.sh",
     "runner/steps.sh",
     "runner/ui.sh",
   ]);

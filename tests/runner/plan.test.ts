@@ -9,6 +9,9 @@ const nix = hasNix();
 if (!nix) console.log("SKIPPED: plan.nix tests: nix-instantiate is not installed");
 
 const F = "/src/fleet";
+// The runner's ssh keepalive, after a node's own sshOpts (ssh takes the first value given).
+const KA = "-o ServerAliveInterval=15 -o ServerAliveCountMax=4";
+const KA_ARGV = ["-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4"];
 
 const data: PlanData = {
   hasPrivate: false,
@@ -184,11 +187,20 @@ describe.skipIf(!nix)("plan.nix: deploy argv", () => {
       "--use-substitutes",
       "--use-remote-sudo",
     ]);
-    expect(s.env).toEqual({ NIX_SSHOPTS: "-o Port=2222 -o StrictHostKeyChecking=no" });
+    expect(s.env).toEqual({ NIX_SSHOPTS: `-o Port=2222 -o StrictHostKeyChecking=no ${KA}` });
     // host files go first, over ssh with the same options, with sudo like the activation
     expect(job(p, "web1").steps[0]).toMatchObject({
       kind: "hostFiles",
-      argv: ["ssh", "-o", "Port=2222", "-o", "StrictHostKeyChecking=no", "root@10.0.0.1"],
+      argv: [
+        "ssh",
+        "-o",
+        "Port=2222",
+        "-o",
+        "StrictHostKeyChecking=no",
+        ...KA_ARGV,
+        "--",
+        "root@10.0.0.1",
+      ],
       sudo: true,
     });
   });
@@ -202,7 +214,7 @@ describe.skipIf(!nix)("plan.nix: deploy argv", () => {
       "--target-host",
       "web2.lan",
     ]);
-    expect(runSteps(p, "web2")[0].env).toEqual({ NIX_SSHOPTS: "" });
+    expect(runSteps(p, "web2")[0].env).toEqual({ NIX_SSHOPTS: KA });
   });
   it("local nixos: no host flags even with buildOnRemote/useSubstitutes; host files copied locally", () => {
     const p = plan({ action: "deploy", names: ["db"] });
@@ -234,7 +246,16 @@ describe.skipIf(!nix)("plan.nix: deploy argv", () => {
     expect(job(p, "web1").steps.map((s: any) => s.kind)).toEqual(["hostFiles", "run", "reboot"]);
     expect(runSteps(p, "web1")[0].argv.slice(0, 2)).toEqual(["nixos-rebuild", "boot"]);
     expect(job(p, "web1").steps[2]).toMatchObject({
-      argv: ["ssh", "-o", "Port=2222", "-o", "StrictHostKeyChecking=no", "root@10.0.0.1"],
+      argv: [
+        "ssh",
+        "-o",
+        "Port=2222",
+        "-o",
+        "StrictHostKeyChecking=no",
+        ...KA_ARGV,
+        "--",
+        "root@10.0.0.1",
+      ],
       sudo: true,
       timeout: 120,
     });
@@ -269,11 +290,13 @@ describe.skipIf(!nix)("plan.nix: deploy argv", () => {
       "ssh://admin@mini",
       F,
     ]);
-    expect(steps[1].env).toEqual({ NIX_SSHOPTS: "-o Port=22" });
+    expect(steps[1].env).toEqual({ NIX_SSHOPTS: `-o Port=22 ${KA}` });
     expect(steps[2].argv).toEqual([
       "ssh",
       "-o",
       "Port=22",
+      ...KA_ARGV,
+      "--",
       "admin@mini",
       "sudo",
       "darwin-rebuild",
@@ -291,23 +314,18 @@ describe.skipIf(!nix)("plan.nix: deploy argv", () => {
       },
     };
     const p = plan({ action: "deploy", names: ["web2"] }, m);
-    expect(runSteps(p, "web2")[0].env.NIX_SSHOPTS).toBe("-o 'ProxyCommand=ssh -W %h:%p j'");
+    expect(runSteps(p, "web2")[0].env.NIX_SSHOPTS).toBe(`-o 'ProxyCommand=ssh -W %h:%p j' ${KA}`);
   });
 });
 
 describe.skipIf(!nix)("plan.nix: build and install", () => {
-  it("build: all toplevels in one nix build", () => {
+  it("build: every node goes through the stages (one evaluation, one nix build), no steps", () => {
     const p = plan({ action: "build", names: ["web", "mac"] });
-    expect(p.build.argv).toEqual([
-      "nix",
-      "build",
-      "--no-link",
-      "--keep-going",
-      `${F}#darwinConfigurations.mac.system`,
-      `${F}#nixosConfigurations.web1.config.system.build.toplevel`,
-      `${F}#nixosConfigurations.web2.config.system.build.toplevel`,
+    expect(p.jobs.map((j: any) => [j.node, j.stages, j.steps, j.probe])).toEqual([
+      ["mac", true, [], []],
+      ["web1", true, [], []],
+      ["web2", true, [], []],
     ]);
-    expect(p.jobs.every((j: any) => j.steps.length === 0)).toBe(true);
   });
   it("install: one nixos-anywhere run when the flake already imports the node's hardware-configuration.nix", () => {
     const d = {
@@ -457,5 +475,112 @@ describe.skipIf(!nix)("plan.nix: host file sources", () => {
       "private/nodes/web/web1/secrets/fs/etc/ssh/ssh_host_ed25519_key",
       "nodes/web/web1/secrets/fs/etc/ssh/ssh_host_ed25519_key",
     ]);
+  });
+});
+
+describe.skipIf(!nix)("plan.nix: deploy.method = copy (the default)", () => {
+  const copyMeta = (deploy: Record<string, unknown>, os = "nixos"): Meta => ({
+    web1: { os, deploy: { method: "copy", ...deploy } },
+  });
+  const one = (deploy: Record<string, unknown>, req: Partial<PlanRequest> = {}, os = "nixos") =>
+    job(plan({ action: "deploy", names: ["web1"], ...req }, copyMeta(deploy, os)), "web1");
+  const ssh = ["ssh", "-o", "Port=2222", ...KA_ARGV, "--", "root@h"];
+
+  it("switch: probe, host files, nix copy, profile, switch-to-configuration through systemd-run", () => {
+    const j = one({
+      targetHost: "root@h",
+      sshOpts: ["Port=2222"],
+      useSubstitutes: true,
+      useRemoteSudo: true,
+    });
+    expect(j.stages).toBe(true);
+    expect(j.probe).toEqual(ssh);
+    expect(j.steps.map((s: any) => [s.kind, s.stage ?? null])).toEqual([
+      ["hostFiles", null],
+      ["run", "copy"],
+      ["run", "profile"],
+      ["activate", "activate"],
+    ]);
+    expect(j.steps[1].argv).toEqual([
+      "nix",
+      "copy",
+      "--to",
+      "ssh://root@h",
+      "--substitute-on-destination",
+      "@out@",
+    ]);
+    expect(j.steps[1].env).toEqual({ NIX_SSHOPTS: `-o Port=2222 ${KA}` });
+    expect(j.steps[2].argv).toEqual([
+      ...ssh,
+      "sudo nix-env -p /nix/var/nix/profiles/system --set @out@",
+    ]);
+    const act = j.steps[3].argv.at(-1) as string;
+    expect(j.steps[3].argv.slice(0, -1)).toEqual(ssh);
+    expect(act).toMatch(
+      /^sudo sh -c '.*systemd-run .*--wait "\$@"; fi; exec "\$@"' nixverse-activate @out@\/bin\/switch-to-configuration switch$/,
+    );
+  });
+  it("goals: boot sets the profile, test and dry-activate do not, build only builds", () => {
+    const kinds = (mode: string) =>
+      one({ targetHost: "root@h" }, { mode }).steps.map((s: any) => s.stage ?? s.kind);
+    expect(kinds("boot")).toEqual(["hostFiles", "copy", "profile", "activate"]);
+    expect(kinds("test")).toEqual(["hostFiles", "copy", "activate"]);
+    expect(kinds("dry-activate")).toEqual(["hostFiles", "copy", "activate"]);
+    expect(kinds("reboot")).toEqual(["hostFiles", "copy", "profile", "activate", "reboot"]);
+    const build = one({ targetHost: "root@h" }, { mode: "build" });
+    expect([build.steps, build.probe, build.stages]).toEqual([[], [], true]);
+    expect(
+      one({ targetHost: "root@h" }, { mode: "dry-activate" }).steps.at(-1).argv.at(-1),
+    ).toMatch(/switch-to-configuration dry-activate$/);
+  });
+  it("local node: no copy, no probe; profile and activation as root here", () => {
+    const j = one({});
+    expect(j.probe).toEqual([]);
+    expect(j.steps.map((s: any) => [s.stage ?? s.kind, s.root])).toEqual([
+      ["hostFiles", true],
+      ["profile", true],
+      ["activate", true],
+    ]);
+    expect(j.steps[1].argv).toEqual([
+      "nix-env",
+      "-p",
+      "/nix/var/nix/profiles/system",
+      "--set",
+      "@out@",
+    ]);
+  });
+  it("a target root (tests): the chroot store there, its profile and its copy of the closure", () => {
+    const j = one({ targetHost: "root@h" }, { targetRoot: "/t" } as Partial<PlanRequest>);
+    expect(j.steps[1].argv).toEqual([
+      "nix",
+      "copy",
+      "--to",
+      "ssh://root@h?remote-store=local%3Froot%3D/t",
+      "@out@",
+    ]);
+    expect(j.steps[2].argv.at(-1)).toBe(
+      "nix-env --store 'local?root=/t' -p /t/nix/var/nix/profiles/system --set @out@",
+    );
+    expect(j.steps[3].argv.at(-1)).toMatch(
+      / nixverse-activate \/t@out@\/bin\/switch-to-configuration switch$/,
+    );
+  });
+  it("darwin: profile, then the system's activate; other goals are refused", () => {
+    const j = one({ targetHost: "admin@mac" }, {}, "darwin");
+    expect(j.steps.map((s: any) => s.stage ?? s.kind)).toEqual([
+      "hostFiles",
+      "copy",
+      "profile",
+      "activate",
+    ]);
+    expect(j.steps[3].argv.at(-1)).toMatch(/exec "\$1\/activate"' nixverse-activate @out@$/);
+    expect(one({ targetHost: "admin@mac" }, { mode: "boot" }, "darwin").error).toContain(
+      "--boot is only supported for NixOS nodes",
+    );
+  });
+  it("an unknown method is the node's error", () => {
+    expect(one({ method: "rsync" }).error).toBe(
+      'deploy.method of web1 is rsync; it must be "copy" or "nixos-rebuild"',
+    );
   });
 });

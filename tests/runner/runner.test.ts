@@ -22,6 +22,8 @@ import {
 const nix = hasNix();
 if (!nix) console.log("SKIPPED: runner tests: nix is not installed (plans come from plan.nix)");
 
+// The runner's ssh keepalive, after a node's own sshOpts (ssh takes the first value).
+const KEEPALIVE = "-o ServerAliveInterval=15 -o ServerAliveCountMax=4";
 const TOOLS = ["nixos-rebuild", "darwin-rebuild", "nixos-anywhere", "nix", "ssh"];
 // The flake already imports nodes/db's hardware-configuration.nix: installs are a single run.
 const HW = "/nix/store/x-source/nodes/db/hardware-configuration.nix";
@@ -82,14 +84,22 @@ function run(
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-function summaryRows(stdout: string): Record<string, { action: string; result: string }> {
+function summaryRows(
+  stdout: string,
+  withStage = false,
+): Record<string, { action: string; result: string; stage?: string }> {
   const lines = stdout.split("\n");
-  const at = lines.findIndex((l) => /^NODE\s+ACTION\s+RESULT\s+SECONDS/.test(l));
-  const rows: Record<string, { action: string; result: string }> = {};
+  const at = lines.findIndex((l) => /^NODE\s+ACTION\s+RESULT\s+STAGE\s+STATUS\s+SECONDS/.test(l));
+  const rows: Record<string, { action: string; result: string; stage?: string }> = {};
   for (const l of lines.slice(at + 1)) {
-    const m = /^(\S+)\s+(\S+)\s+(ok|failed|interrupted|not run)\s+(\S+)$/.exec(l);
+    const m =
+      /^(\S+)\s+(\S+)\s+(ok|failed|skipped|interrupted|not run)\s+(\S+)\s+(\S+)\s+(\S+)$/.exec(l);
     if (!m) break;
-    rows[m[1] as string] = { action: m[2] as string, result: m[3] as string };
+    rows[m[1] as string] = {
+      action: m[2] as string,
+      result: m[3] as string,
+      ...(withStage ? { stage: m[4] as string } : {}),
+    };
   }
   return rows;
 }
@@ -146,17 +156,22 @@ describe.skipIf(!nix)("runner: what runs", () => {
       ],
     ]);
     expect(rebuilds.map((c) => c.sshopts)).toEqual([
-      "",
-      "-o Port=2222 -o 'ProxyCommand=ssh -W %h:%p j'",
+      KEEPALIVE,
+      `-o Port=2222 -o 'ProxyCommand=ssh -W %h:%p j' ${KEEPALIVE}`,
     ]);
     // darwin on a target host: archive, then darwin-rebuild on the archived store path over ssh
     expect(byTool("nix").map((c) => [c.argv, c.sshopts])).toEqual([
-      [["flake", "archive", "--json", "--to", "ssh://admin@mini", f.dir], "-o Port=22"],
+      [
+        ["flake", "archive", "--json", "--to", "ssh://admin@mini", f.dir],
+        `-o Port=22 ${KEEPALIVE}`,
+      ],
     ]);
     expect(byTool("ssh").map((c) => c.argv)).toEqual([
       [
         "-o",
         "Port=22",
+        ...KEEPALIVE.split(" "),
+        "--",
         "admin@mini",
         "darwin-rebuild",
         "switch",
@@ -188,26 +203,84 @@ describe.skipIf(!nix)("runner: what runs", () => {
     }
     // no line of node output escapes without a prefix
     const body = r.stdout.split("\n\n")[1] ?? "";
-    for (const l of body.split("\n").filter(Boolean)) expect(l).toMatch(/^n\d\s+\| /);
+    for (const l of body.split("\n").filter(Boolean)) expect(l).toMatch(/^(n\d|probe)\s+\| /);
   });
 
-  it("build: one nix build for all selected toplevels, one summary row per node", () => {
+  it("build: one evaluation and one nix build for all nodes, success and failure per node", () => {
+    const f = makeFleet();
+    const { data, meta } = nNodes(4);
+    const plan = writePlanFile(data, meta, { action: "build", names: ["all"], flakeDir: f.dir });
+    const r = run(f, plan, ["node", "build", "all"], {
+      STANDIN_EVAL_FAIL: "n3",
+      STANDIN_FAIL: "n2",
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    const calls = readCalls(f.log).filter((c) => c.tool === "nix");
+    const evals = calls.filter((c) => c.argv.includes("eval"));
+    // one evaluation of all four; the failed one again alone, only to show its error
+    expect(evals.map((c) => c.argv.at(-1))).toEqual([
+      'nv: nv.targets.shell [ "n1" "n2" "n3" "n4" ]',
+      `path:${f.dir}#nixosConfigurations.n3.config.system.build.toplevel.drvPath`,
+    ]);
+    const builds = calls.filter((c) => c.argv.includes("build"));
+    expect(builds).toHaveLength(1);
+    expect(builds[0]!.argv.filter((a) => a.startsWith("/nix/store/"))).toEqual(
+      ["n1", "n2", "n4"].map(
+        (n, i) => `/nix/store/${String([0, 1, 3][i]).padStart(32, "0")}-${n}.drv^out`,
+      ),
+    );
+    expect(summaryRows(r.stdout, true)).toEqual({
+      n1: { action: "build", result: "ok", stage: "build" },
+      n2: { action: "build", result: "failed", stage: "build" },
+      n3: { action: "build", result: "failed", stage: "eval" },
+      n4: { action: "build", result: "ok", stage: "build" },
+    });
+    expect(r.stdout).toMatch(/^n3 +\| evaluation failed/m);
+  });
+
+  it("copy method: an unreachable node fails at the probe (or is skipped); the rest are evaluated, built, copied, activated", () => {
     const f = makeFleet();
     const { data, meta } = nNodes(3);
-    const plan = writePlanFile(data, meta, { action: "build", names: ["all"], flakeDir: f.dir });
-    const r = run(f, plan, ["node", "build", "all"]);
-    expect(r.status, r.stdout + r.stderr).toBe(0);
+    for (const m of Object.values(meta)) (m as any).deploy.method = "copy";
+    const plan = writePlanFile(data, meta, { action: "deploy", names: ["all"], flakeDir: f.dir });
+    const r = run(f, plan, ["node", "deploy", "all"], { STANDIN_UNREACHABLE: "root@n2" });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(
+      /^n2 +\| unreachable: root@n2: ssh: connect to host root@n2 port 22: Connection refused/m,
+    );
+    expect(summaryRows(r.stdout, true)).toEqual({
+      n1: { action: "deploy", result: "ok", stage: "activate" },
+      n2: { action: "deploy", result: "failed", stage: "probe" },
+      n3: { action: "deploy", result: "ok", stage: "activate" },
+    });
     const calls = readCalls(f.log);
-    expect(calls.map((c) => c.tool)).toEqual(["nix"]);
-    expect(calls[0]!.argv).toEqual([
-      "build",
-      "--no-link",
-      "--keep-going",
-      ...["n1", "n2", "n3"].map(
-        (n) => `${f.dir}#nixosConfigurations.${n}.config.system.build.toplevel`,
-      ),
+    expect(calls.filter((c) => c.argv.includes("eval")).map((c) => c.argv.at(-1))).toEqual([
+      'nv: nv.targets.shell [ "n1" "n3" ]',
     ]);
-    expect(Object.values(summaryRows(r.stdout)).map((x) => x.result)).toEqual(["ok", "ok", "ok"]);
+    const out = (i: number, n: string) => `/nix/store/${String(i).padStart(32, "0")}-${n}`;
+    expect(
+      calls
+        .filter((c) => c.argv.includes("copy"))
+        .map((c) => c.argv.at(-1))
+        .sort(),
+    ).toEqual([out(0, "n1"), out(1, "n3")]);
+    // the probe saw all three, in parallel, bounded
+    const probes = readCalls(f.log, true).filter((c) => c.argv.at(-1) === "true");
+    expect(probes).toHaveLength(3);
+    expect(probes[0]!.argv.slice(0, 4)).toEqual(["-o", "ConnectTimeout=10", "-o", "BatchMode=yes"]);
+
+    const skip = run(f, plan, ["node", "deploy", "--skip-unreachable", "--json", "all"], {
+      STANDIN_UNREACHABLE: "root@n2",
+    });
+    expect(skip.status, skip.stderr).toBe(0);
+    const json = JSON.parse(skip.stdout);
+    expect(json.nodes.map((n: any) => [n.node, n.stage, n.result, n.status, n.storePath])).toEqual([
+      ["n1", "activate", "ok", 0, out(0, "n1")],
+      ["n2", "probe", "skipped", 255, null],
+      ["n3", "activate", "ok", 0, out(1, "n3")],
+    ]);
+    expect(json.nodes.every((n: any) => typeof n.seconds === "number")).toBe(true);
+    expect(skip.stderr).toContain("1 node(s) skipped as unreachable, the other 2 succeeded");
   });
 
   it("--reboot: boot, reboot over ssh, wait until the boot id changes", () => {
@@ -781,7 +854,7 @@ describe.skipIf(!nix)("runner: finding the fleet", () => {
       });
     // from a subdirectory of the fleet, with a runner copy living elsewhere
     expect(go(path.join(f.dir, "nodes", "n1"), f.runner).stdout).toContain(
-      `logs: ${f.dir}/build/logs`,
+      `logs: ${f.dir}/build/runs/`,
     );
     // from inside an unrelated flake: not that one, but the fleet the script belongs to
     const other = tmpDir("nixverse-other-");
@@ -805,7 +878,9 @@ describe("runner: command line", () => {
   it("--dry-run, --ephemeral and --reboot are mutually exclusive, and deploy-only", () => {
     const r = run(f, null, ["node", "deploy", "--dry-run", "--reboot", "n1"]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("--dry-run, --ephemeral, and --reboot are mutually exclusive");
+    expect(r.stderr).toContain(
+      "--dry-run, --ephemeral, --reboot, --boot, --dry-activate and --goal are mutually exclusive",
+    );
     const b = run(f, null, ["node", "build", "--ephemeral", "n1"]);
     expect(b.status).toBe(2);
     expect(b.stderr).toContain("--ephemeral is an option of node deploy only");

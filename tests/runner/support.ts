@@ -61,9 +61,31 @@ export interface PlanRequest {
   flakeRef?: string;
   mode?: string | null;
   rebootTimeout?: number;
+  targetRoot?: string;
 }
 
-function planExpr(dir: string, data: PlanData, meta: Meta, req: PlanRequest, attr: string): string {
+/**
+ * Meta with `deploy.method = "nixos-rebuild"` where a node does not choose: most runner tests
+ * drive the per-node rebuild path with stand-in tools; the stages (the default method) need a
+ * real evaluation and have their own tests (plan.test.ts "copy method", loopback.test.ts).
+ */
+function withMethod(meta: Meta): Meta {
+  return Object.fromEntries(
+    Object.entries(meta).map(([n, m]) => {
+      const mm = m as { deploy?: Record<string, unknown> };
+      return [n, { ...mm, deploy: { method: "nixos-rebuild", ...(mm.deploy ?? {}) } }];
+    }),
+  );
+}
+
+function planExpr(
+  dir: string,
+  data: PlanData,
+  rawMeta: Meta,
+  req: PlanRequest,
+  attr: string,
+): string {
+  const meta = withMethod(rawMeta);
   const full: PlanData = {
     ...data,
     nodes: Object.fromEntries(
@@ -134,8 +156,13 @@ export interface Call {
   argv: string[];
 }
 
-/** Calls recorded by the stand-in, in start order. */
-export function readCalls(log: string): Call[] {
+/** The runner's reachability probe: `ssh -o ConnectTimeout=… -o BatchMode=yes … true`. */
+export function isProbe(c: Call): boolean {
+  return c.tool === "ssh" && c.argv.includes("BatchMode=yes") && c.argv.at(-1) === "true";
+}
+
+/** Calls recorded by the stand-in, in start order; the probes only with `probes`. */
+export function readCalls(log: string, probes = false): Call[] {
   if (!existsSync(log)) return [];
   return readFileSync(log, "utf8")
     .split("\n")
@@ -151,6 +178,7 @@ export function readCalls(log: string): Call[] {
         argv: args ? args.split("\x1f") : [],
       };
     })
+    .filter((c) => probes || !isProbe(c))
     .sort((a, b) => a.start - b.start);
 }
 

@@ -398,6 +398,23 @@ describe.skipIf(missing !== null)("runtime errors name the file and attribute (t
     expect(e).toContain("n needs a targetHost");
   });
 
+  it("a target host that ssh would read as an option is refused by the meta type", async () => {
+    const dir = errorFlake(
+      "dashhost",
+      `{ os = "nixos"; channel = "unstable"; deploy.targetHost = "-oProxyCommand=touch /tmp/pwned"; install.targetHost = "-x"; }`,
+      `{ }`,
+    );
+    expect(await flakeError(dir, "nixverse.meta.n.deploy.targetHost")).toContain(
+      "SSH destination ([user@]host, not starting with -)",
+    );
+    expect(await flakeError(dir, "nixverse.meta.n.install.targetHost")).toContain(
+      "not starting with -",
+    );
+    // and the default deploy.method is copy
+    const ok = errorFlake("method", `{ os = "nixos"; channel = "unstable"; }`, `{ }`);
+    expect(await flakeValue(ok, "nixverse.meta.n.deploy.method")).toBe("copy");
+  });
+
   it("`system` implies os; a contradicting os is an assertion; unknown systems are refused", async () => {
     const implied = errorFlake(
       "sys",

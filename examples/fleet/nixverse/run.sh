@@ -14,29 +14,34 @@ self_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly self_dir
 
 # ── state of one run (set by cmd_node, read by the parts in runner/) ────────────────────────────
-flake_dir=""      # the fleet's source directory
-flake_ref=""      # how nix commands refer to it
-tmp=""            # private temp dir of this run (0700), removed on exit
-log_dir=""        # where the per-node logs go
-parallel=""       # -p N
-parallel_given=0  # 0: deploy.parallel from fleet.nix
-use_color=0       # node labels in colour (a terminal, no NO_COLOR, not TERM=dumb)
-label_width=5     # width of the "<node> | " prefix
-decryptor=""      # gen | sops | none, decided once per run when a secret is sent
-decrypt_cmd=()    # how to call nixverse-gen for decrypting
-interrupted=0     # 1 after SIGINT/SIGTERM/SIGHUP
-job_pid=()        # the pool's worker process groups
-fleet_version=""  # runnerVersion in fleet.nix
-fleet_parallel=10 # deploy.parallel in fleet.nix
-# job id → ok|failed|interrupted, and its microseconds
-declare -A job_result=() job_us=()
+flake_dir=""       # the fleet's source directory
+flake_ref=""       # how nix commands refer to it
+tmp=""             # private temp dir of this run (0700), removed on exit
+log_dir=""         # where the per-node logs go
+parallel=""        # -p N
+parallel_given=0   # 0: deploy.parallel from fleet.nix
+use_color=0        # node labels in colour (a terminal, no NO_COLOR, not TERM=dumb)
+label_width=5      # width of the "<node> | " prefix
+decryptor=""       # gen | sops | none, decided once per run when a secret is sent
+decrypt_cmd=()     # how to call nixverse-gen for decrypting
+interrupted=0      # 1 after SIGINT/SIGTERM/SIGHUP
+job_pid=()         # the pool's worker process groups
+fleet_version=""   # runnerVersion in fleet.nix
+fleet_parallel=10  # deploy.parallel in fleet.nix
+skip_unreachable=0 # --skip-unreachable
+json=0             # --json: the summary on stdout
+eval_jobs=1        # --eval-jobs N: nix-eval-jobs --workers
+run_start_us=0     # when the stages began
+stage_end_us=0     # when the last stage ended
+# per job id: ok|failed|skipped|interrupted, the stage it reached, its exit status, its
+# microseconds, and the .drv and out path of its system closure
+job_result=() job_stage=() job_rc=() job_us=() job_drv=() job_out=()
 
 # The plan (load_plan sources what nixverse/lib/plan.nix renders): these, plus per job i the
-# J<i>_* variables and per step k the J<i>_S<k>_* ones, and B_* for `node build`'s one step.
+# J<i>_* variables and per step k the J<i>_S<k>_* ones.
 plan_action="" plan_mode="" plan_flake_ref="" plan_host_key_rel=""
-plan_user_mk="" plan_njobs=0 plan_build=0
+plan_user_mk="" plan_njobs=0
 plan_nodes=() plan_make_targets=()
-B_argv=() B_env=()
 
 # macOS ships bash 3.2: switch to a newer bash from Nix or Homebrew when there is one.
 if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); then
@@ -58,6 +63,8 @@ source "$self_dir/runner/hostfiles.sh"
 source "$self_dir/runner/steps.sh"
 # shellcheck source=runner/pool.sh
 source "$self_dir/runner/pool.sh"
+# shellcheck source=runner/stages.sh
+source "$self_dir/runner/stages.sh"
 
 if [[ -t 1 && -z ${NO_COLOR:-} && ${TERM:-dumb} != dumb ]]; then use_color=1; fi
 read_fleet_settings "$self_dir/fleet.nix"
@@ -94,12 +101,31 @@ cmd_node() {
       ;;
     -p*) parallel=${a#-p} parallel_given=1 ;;
     --parallel=*) parallel=${a#--parallel=} parallel_given=1 ;;
-    -n | --dry-run | --ephemeral | --reboot)
+    -n | --dry-run | --ephemeral | --reboot | --boot | --dry-activate | --goal | --goal=*)
       [[ $sub == deploy ]] || usage_error "$a is an option of node deploy only" "node $sub"
       local m
-      case $a in -n | --dry-run) m="build" ;; --ephemeral) m="test" ;; --reboot) m="reboot" ;; esac
-      [[ -z $mode || $mode == "$m" ]] || usage_error "--dry-run, --ephemeral, and --reboot are mutually exclusive" "node deploy"
+      case $a in
+      -n | --dry-run) m="build" ;;
+      --ephemeral) m="test" ;;
+      --goal)
+        (($#)) || usage_error "$a needs a value" "node deploy"
+        m=$1
+        shift
+        ;;
+      --goal=*) m=${a#--goal=} ;;
+      *) m=${a#--} ;;
+      esac
+      [[ $m =~ ^(switch|boot|test|dry-activate|build|reboot)$ ]] ||
+        usage_error "--goal must be switch, boot, test, dry-activate or build, got \"$m\"" "node deploy"
+      [[ -z $mode || $mode == "$m" ]] || usage_error "--dry-run, --ephemeral, --reboot, --boot, --dry-activate and --goal are mutually exclusive" "node deploy"
       mode=$m
+      ;;
+    --skip-unreachable) skip_unreachable=1 ;;
+    --json) json=1 ;;
+    --eval-jobs)
+      if ! (($#)) || ! [[ $1 =~ ^[1-9][0-9]*$ ]]; then usage_error "$a needs a positive integer" "node $sub"; fi
+      eval_jobs=$1
+      shift
       ;;
     --show-plan) show_plan=1 ;;
     --)
@@ -123,52 +149,100 @@ cmd_node() {
     exit 2
   fi
 
+  # --json: the summary is the only thing on stdout; everything for people goes to stderr
+  if ((json)); then exec 5>&1 1>&2; fi
   flake_dir=$(find_flake)
   flake_ref=$(flake_ref_of "$flake_dir")
   cd "$flake_dir"
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/nixverse.XXXXXX")
   chmod 0700 "$tmp"
   trap 'rm -rf "$tmp"' EXIT
-  log_dir=${NIXVERSE_LOG_DIR:-$flake_dir/build/logs}
-  if [[ $flake_dir == /nix/store/* && -z ${NIXVERSE_LOG_DIR:-} ]]; then
-    log_dir=${XDG_CACHE_HOME:-$HOME/.cache}/nixverse/logs
-  fi
 
   load_plan "$sub" "$mode" "${names[@]}"
   print_plan
   ((show_plan)) && exit 0
-  mkdir -p "$log_dir"
+  open_run_logs
   run_user_make
-
-  # Decrypting needs a tool only when some node has an encrypted file to send.
-  local i s
-  for ((i = 0; i < plan_njobs && ${#decryptor} == 0; i++)); do
-    local -n hf_=J${i}_hf
-    [[ $hf_ == 1 ]] || continue
-    local -n dirs_=J${i}_hf_dirs secret_=J${i}_hf_secret
-    for s in "${!dirs_[@]}"; do
-      [[ ${secret_[s]} == 1 && -d $flake_dir/${dirs_[s]} ]] && {
-        detect_decryptor
-        break
-      }
-    done
-  done
+  detect_decryptor_if_needed
 
   label_width=5
   for n in "${plan_nodes[@]}"; do ((${#n} > label_width)) && label_width=${#n}; done
   echo
-  if [[ $plan_build == 1 ]]; then
-    run_jobs build
-    for n in "${plan_nodes[@]}"; do cp "$log_dir/build.log" "$log_dir/$n.log" 2>/dev/null || true; done
-  else
-    local -a ids=()
-    for ((i = 0; i < plan_njobs; i++)); do ids+=("$i"); done
-    run_jobs "${ids[@]}"
-  fi
+  run_all
   local rc=0
   print_summary || rc=1
+  write_json "$log_dir/summary.json"
+  if ((json)); then cat "$log_dir/summary.json" >&5; fi
   ((interrupted)) && exit 130
   exit "$rc"
+}
+
+# open_run_logs — this run's log directory: build/runs/<time>/ (the last 10 runs are kept;
+# build/runs/latest and build/logs point at the newest), or exactly $NIXVERSE_LOG_DIR; in the
+# user's cache when the flake is a read-only store path.
+open_run_logs() {
+  local runs=$flake_dir/build/runs id old
+  if [[ -n ${NIXVERSE_LOG_DIR:-} ]]; then
+    log_dir=$NIXVERSE_LOG_DIR
+    mkdir -p "$log_dir"
+    return
+  fi
+  [[ $flake_dir == /nix/store/* ]] && runs=${XDG_CACHE_HOME:-$HOME/.cache}/nixverse/runs
+  printf -v id '%(%Y%m%d-%H%M%S)T-%s' -1 "$$"
+  log_dir=$runs/$id
+  mkdir -p "$log_dir"
+  ln -sfn "$id" "$runs/latest"
+  # build/logs was one directory overwritten by each run; an old one is left as it is
+  if [[ $runs == "$flake_dir/build/runs" && (-L $flake_dir/build/logs || ! -e $flake_dir/build/logs) ]]; then
+    ln -sfn "runs/$id" "$flake_dir/build/logs"
+  fi
+  local -a all=()
+  for old in "$runs"/[0-9]*/; do all+=("${old%/}"); done
+  while ((${#all[@]} > 10)); do
+    rm -rf -- "${all[0]}"
+    all=("${all[@]:1}")
+  done
+}
+
+# Decrypting needs a tool only when some node has an encrypted file to send.
+detect_decryptor_if_needed() {
+  local i s
+  for ((i = 0; i < plan_njobs; i++)); do
+    local -n hf_=J${i}_hf
+    [[ $hf_ == 1 ]] || continue
+    local -n dirs_=J${i}_hf_dirs secret_=J${i}_hf_secret
+    for s in "${!dirs_[@]}"; do
+      if [[ ${secret_[s]} == 1 && -d $flake_dir/${dirs_[s]} ]]; then
+        detect_decryptor
+        return
+      fi
+    done
+  done
+}
+
+# run_all — the stages for all nodes, then the pool for each node that is still good.
+run_all() {
+  local i
+  local -a ids=() staged=() pooled=()
+  now_us run_start_us
+  for ((i = 0; i < plan_njobs; i++)); do ids+=("$i"); done
+  probe_stage "${ids[@]}"
+  for i in "${ids[@]}"; do
+    local -n stages_=J${i}_stages
+    [[ -z ${job_result[i]:-} && $stages_ == 1 ]] && staged+=("$i")
+  done
+  eval_stage "${staged[@]}"
+  build_stage "${staged[@]}"
+  for i in "${ids[@]}"; do
+    [[ -z ${job_result[i]:-} ]] || continue
+    local -n stages_=J${i}_stages nsteps_=J${i}_nsteps
+    if [[ $stages_ == 1 && $nsteps_ == 0 ]]; then
+      job_result[i]=ok job_stage[i]=build job_rc[i]=0 job_us[i]=$((stage_end_us - run_start_us))
+    else
+      pooled+=("$i")
+    fi
+  done
+  ((${#pooled[@]} == 0)) || run_jobs "${pooled[@]}"
 }
 
 cmd_secrets() {

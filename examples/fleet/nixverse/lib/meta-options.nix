@@ -13,6 +13,13 @@ let
       "darwin"
     else
       throw "Unsupported host system `${system}`";
+
+  # A host for ssh, nix copy and nixos-rebuild: never read as an option (a leading `-` would be
+  # one, e.g. -oProxyCommand=…).
+  notOption = t: types.addCheck t (h: builtins.substring 0 1 h != "-") // {
+    description = "SSH destination ([user@]host, not starting with -)";
+  };
+  sshHost = notOption types.nonEmptyStr;
 in
 {
   # SPEC §3: custom keys need no option declaration. Lazy, so reading one key never forces
@@ -50,8 +57,16 @@ in
       type = types.submodule {
         options = {
           targetHost = mkOption {
-            type = types.nullOr types.nonEmptyStr;
+            type = types.nullOr sshHost;
             default = null;
+          };
+          method = mkOption {
+            type = types.enum [
+              "copy"
+              "nixos-rebuild"
+            ];
+            default = "copy";
+            description = "copy: evaluate and build all nodes once, then nix copy and activate per node; nixos-rebuild: one nixos-rebuild (darwin-rebuild) per node.";
           };
           buildOnRemote = mkOption {
             type = types.bool;
@@ -79,7 +94,7 @@ in
         options = {
           # SPEC §3: null or a string (Nixverse typed it `str` with a null default).
           targetHost = mkOption {
-            type = types.nullOr types.str;
+            type = types.nullOr (notOption types.str);
             default = config.deploy.targetHost;
           };
           buildOnRemote = mkOption {

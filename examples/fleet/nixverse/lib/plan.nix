@@ -63,7 +63,16 @@ let
     else
       "'${replaceStrings [ "'" ] [ "'\\''" ] s}'";
 
-  sshOptArgs = opts: concatMap (o: [ "-o" o ]) opts;
+  # Every ssh the runner starts (and NIX_SSHOPTS, for nix copy and nixos-rebuild) notices a dead
+  # host within a minute instead of hanging a worker. ssh takes the first value it is given for
+  # an option, so the node's own sshOpts come first and win.
+  keepalive = [
+    "ServerAliveInterval=15"
+    "ServerAliveCountMax=4"
+  ];
+  sshOptArgs = opts: concatMap (o: [ "-o" o ]) (opts ++ keepalive);
+  # `--` ends ssh's options: a host is never read as one.
+  sshArgv = d: [ "ssh" ] ++ sshOptArgs d.sshOpts ++ [ "--" d.targetHost ];
 
   metaOf =
     n:
@@ -82,6 +91,9 @@ let
         useSubstitutes = d.useSubstitutes or false;
         useRemoteSudo = d.useRemoteSudo or false;
         sshOpts = deploySshOpts;
+        # "copy": the runner evaluates and builds all nodes once, then copies and activates;
+        # "nixos-rebuild": one nixos-rebuild (darwin-rebuild) per node, as before.
+        method = d.method or "copy";
       };
       install = {
         targetHost = i.targetHost or deployHost;
@@ -155,6 +167,7 @@ let
         else
           req.mode;
       rebootTimeout = req.rebootTimeout or 600;
+      targetRoot = req.targetRoot or "/";
       names =
         if req.names == [ ] then throw "No node names given" else resolve req.names;
 
@@ -194,25 +207,10 @@ let
             ++ optional (remote && d.useSubstitutes) "--use-substitutes"
             ++ optional d.useRemoteSudo "--use-remote-sudo"
           ) { NIX_SSHOPTS = concatStringsSep " " (map shellWord (sshOptArgs d.sshOpts)); };
-          ssh = [ "ssh" ] ++ sshOptArgs d.sshOpts ++ [ d.targetHost ];
         in
         optional (mode != "build") (hostFilesStep m)
         ++ [ rebuild ]
-        ++ optionals (mode == "reboot") (
-          if remote then
-            [
-              {
-                kind = "reboot";
-                argv = ssh;
-                env = { };
-                root = false;
-                sudo = d.useRemoteSudo;
-                timeout = rebootTimeout;
-              }
-            ]
-          else
-            [ ((step "run" [ "reboot" ] { }) // { root = true; }) ]
-        );
+        ++ optionals (mode == "reboot") (rebootSteps d);
 
       darwinDeploy =
         n: m:
@@ -220,7 +218,7 @@ let
           d = m.deploy;
           remote = d.targetHost != null;
           darwinMode = if mode == "build" then "build" else "switch";
-          ssh = [ "ssh" ] ++ sshOptArgs d.sshOpts ++ [ d.targetHost ];
+          ssh = sshArgv d;
           sshEnv = {
             NIX_SSHOPTS = concatStringsSep " " (map shellWord (sshOptArgs d.sshOpts));
           };
@@ -266,10 +264,158 @@ let
             )
           ];
 
+      # --reboot's last step: over ssh (wait until it answers with a new boot id), or locally.
+      rebootSteps =
+        d:
+        if d.targetHost != null then
+          [
+            {
+              kind = "reboot";
+              argv = sshArgv d;
+              env = { };
+              root = false;
+              sudo = d.useRemoteSudo;
+              timeout = rebootTimeout;
+              stage = "reboot";
+            }
+          ]
+        else
+          [ ((step "run" [ "reboot" ] { }) // { root = true; stage = "reboot"; }) ];
+
+      # ── deploy.method = "copy": the runner has evaluated and built every node (one evaluator, one
+      # nix build); per node it copies the closure, sets the system profile and activates.
+      # @out@ is the node's built system closure. The target's / is `targetRoot` (a test
+      # sandbox when not "/": its store is then the chroot store local?root=<targetRoot>).
+      rootPrefix = if targetRoot == "/" then "" else targetRoot;
+      chrootStore = "local?root=${targetRoot}";
+      profile = "${rootPrefix}/nix/var/nix/profiles/system";
+      # The remote side gets one shell command line: each word quoted for it.
+      remoteLine = words: concatStringsSep " " (map shellWord words);
+      onTarget =
+        d: words:
+        let
+          w = optional d.useRemoteSudo "sudo" ++ words;
+        in
+        if d.targetHost == null then
+          {
+            argv = w;
+            root = true;
+          }
+        else
+          {
+            argv = sshArgv d ++ [ (remoteLine w) ];
+            root = false;
+          };
+      copyStep =
+        d:
+        let
+          url =
+            "ssh://${d.targetHost}" + (if targetRoot == "/" then "" else "?remote-store=${replaceStrings [ "?" "=" ] [ "%3F" "%3D" ] chrootStore}");
+        in
+        step "run" (
+          [
+            "nix"
+            "copy"
+            "--to"
+            url
+          ]
+          ++ optional d.useSubstitutes "--substitute-on-destination"
+          ++ [ "@out@" ]
+        ) { NIX_SSHOPTS = concatStringsSep " " (map shellWord (sshOptArgs d.sshOpts)); }
+        // {
+          stage = "copy";
+        };
+      profileStep =
+        d:
+        let
+          t = onTarget d (
+            [ "nix-env" ]
+            ++ optionals (targetRoot != "/") [
+              "--store"
+              chrootStore
+            ]
+            ++ [
+              "-p"
+              profile
+              "--set"
+              "@out@"
+            ]
+          );
+        in
+        (step "run" t.argv { })
+        // {
+          inherit (t) root;
+          stage = "profile";
+        };
+      # NixOS: switch-to-configuration through systemd-run when the target runs systemd, so the
+      # activation finishes even if this SSH connection drops (as nixos-rebuild does); directly
+      # otherwise (a container, a test sandbox).
+      activateScript = concatStringsSep " " [
+        "if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then"
+        "exec systemd-run -E LOCALE_ARCHIVE -E NIXOS_INSTALL_BOOTLOADER --collect --no-ask-password"
+        "--pipe --quiet --service-type=exec --unit=nixverse-switch-to-configuration --wait \"$@\";"
+        "fi; exec \"$@\""
+      ];
+      # nix-darwin: what `darwin-rebuild activate` runs.
+      darwinActivateScript = "if [ -x \"$1/activate-user\" ]; then \"$1/activate-user\" || exit; fi; exec \"$1/activate\"";
+      activateStep =
+        d: words:
+        let
+          t = onTarget d words;
+        in
+        {
+          kind = "activate";
+          inherit (t) argv root;
+          env = { };
+          stage = "activate";
+          goal = mode;
+        };
+      nixosCopyDeploy =
+        n: m:
+        let
+          d = m.deploy;
+          goal = if mode == "reboot" then "boot" else mode;
+        in
+        optional (mode != "build") (hostFilesStep m)
+        ++ optionals (mode != "build") (
+          optional (d.targetHost != null) (copyStep d)
+          ++ optional (goal == "switch" || goal == "boot") (profileStep d)
+          ++ [
+            (activateStep d [
+              "sh"
+              "-c"
+              activateScript
+              "nixverse-activate"
+              "${rootPrefix}@out@/bin/switch-to-configuration"
+              goal
+            ])
+          ]
+        )
+        ++ optionals (mode == "reboot") (rebootSteps d);
+      darwinCopyDeploy =
+        n: m:
+        let
+          d = m.deploy;
+        in
+        optionals (mode != "build") (
+          [ (hostFilesStep m) ]
+          ++ optional (d.targetHost != null) (copyStep d)
+          ++ [
+            (profileStep d)
+            (activateStep d [
+              "sh"
+              "-c"
+              darwinActivateScript
+              "nixverse-activate"
+              "${rootPrefix}@out@"
+            ])
+          ]
+        );
+
       # Copies the assembled host files to the target (or to / locally) before activation.
       hostFilesStep = m: {
         kind = "hostFiles";
-        argv = if m.deploy.targetHost == null then [ ] else [ "ssh" ] ++ sshOptArgs m.deploy.sshOpts ++ [ m.deploy.targetHost ];
+        argv = if m.deploy.targetHost == null then [ ] else sshArgv m.deploy;
         env = { };
         root = m.deploy.targetHost == null;
         sudo = m.deploy.useRemoteSudo;
@@ -280,15 +426,26 @@ let
         let
           m = metaOf n;
         in
-        if m.os == "darwin" && (mode == "test" || mode == "reboot") then
+        if m.os == "darwin" && !(elem mode [ "switch" "build" ]) then
           {
-            error = "--${if mode == "test" then "ephemeral" else "reboot"} is only supported for NixOS nodes, and ${n} is a darwin node";
+            error = "--${if mode == "test" then "ephemeral" else mode} is only supported for NixOS nodes, and ${n} is a darwin node";
+            steps = [ ];
+          }
+        else if !(elem m.deploy.method [ "copy" "nixos-rebuild" ]) then
+          {
+            error = "deploy.method of ${n} is ${toString m.deploy.method}; it must be \"copy\" or \"nixos-rebuild\"";
             steps = [ ];
           }
         else
           {
             error = null;
-            steps = if m.os == "darwin" then darwinDeploy n m else nixosDeploy n m;
+            steps =
+              if m.deploy.method == "copy" then
+                (if m.os == "darwin" then darwinCopyDeploy n m else nixosCopyDeploy n m)
+              else if m.os == "darwin" then
+                darwinDeploy n m
+              else
+                nixosDeploy n m;
           };
 
       installJob =
@@ -401,20 +558,22 @@ let
                 error = null;
                 steps = [ ];
               };
+          m = metaOf n;
+          d = m.deploy;
+          activates = action == "deploy" && mode != "build";
         in
         {
           node = n;
           inherit os;
           inherit (j) error steps;
           hostFiles = if action == "build" || (action == "deploy" && mode == "build") then null else hostFiles n;
+          # Evaluated and built by the runner's two stages (one evaluator and one nix build for all
+          # such nodes) before its steps run with @out@ set.
+          stages = j.error == null && (action == "build" || (action == "deploy" && d.method == "copy"));
+          # Probed in parallel before anything is evaluated: `<argv> true` over ssh. Not for
+          # install: nixos-anywhere's target is often an installer that takes a password.
+          probe = if j.error == null && activates && d.targetHost != null then sshArgv d else [ ];
         };
-
-      toplevel =
-        n:
-        if (metaOf n).os == "darwin" then
-          "${flakeRef}#darwinConfigurations.${n}.system"
-        else
-          "${flakeRef}#nixosConfigurations.${n}.config.system.build.toplevel";
 
       plan = {
         inherit
@@ -425,12 +584,6 @@ let
           ;
         nodes = checkedNames;
         jobs = map job checkedNames;
-        # `build` is one nix invocation for all selected toplevels.
-        build =
-          if action == "build" then
-            step "run" ([ "nix" "build" "--no-link" "--keep-going" ] ++ map toplevel checkedNames) { }
-          else
-            null;
         makeTargets = map (n: "nodes/${n}") checkedNames;
         userMk = userMk;
       };
@@ -447,8 +600,10 @@ let
       !(elem mode [
         null
         "switch"
+        "boot"
         "build"
         "test"
+        "dry-activate"
         "reboot"
       ])
     then
@@ -499,6 +654,7 @@ let
           "${prefix}_root=${boolStr (s.root or false)}\n"
           "${prefix}_sudo=${boolStr (s.sudo or false)}\n"
           "${prefix}_timeout=${q (toString (s.timeout or 0))}\n"
+          "${prefix}_stage=${q (s.stage or s.kind)}\n"
         ];
       jobLines =
         i: j:
@@ -512,6 +668,8 @@ let
             "${p}_os=${q j.os}\n"
             "${p}_error=${q (if j.error == null then "" else j.error)}\n"
             "${p}_nsteps=${toString (length j.steps)}\n"
+            "${p}_stages=${boolStr j.stages}\n"
+            (arr "${p}_probe" j.probe)
           ]
           ++ (
             if hf == null then
@@ -540,15 +698,6 @@ let
         "plan_user_mk=${q plan.userMk}\n"
         "plan_njobs=${toString (length plan.jobs)}\n"
       ]
-      ++ (
-        if plan.build == null then
-          [ "plan_build=0\n" ]
-        else
-          [
-            "plan_build=1\n"
-            (stepLines "B" plan.build)
-          ]
-      )
       ++ imap0 jobLines plan.jobs
     );
 in

@@ -7,9 +7,6 @@
 # a worker claims a node by creating its claim file exclusively (noclobber: O_EXCL, no fork), runs
 # it, and claims the next one. The next node starts the moment a worker is free, without a round
 # trip through this shell. Results are read back from the claim and status files.
-declare -a job_pid=()
-declare -A job_result=() job_us=()
-interrupted=0
 on_interrupt() { interrupted=1; }
 
 worker() {
@@ -23,19 +20,20 @@ worker() {
   done
 }
 
-# Fills job_result/job_us from the files the workers left: status → ok/failed; a claim without a
-# status → interrupted (seconds since the claim); neither → not run.
+# Fills job_result/job_us/job_rc/job_stage from the files the workers left: status → ok/failed;
+# a claim without a status → interrupted (seconds since the claim); neither → not run.
 collect_results() {
   local i rc us t0 now
   now_us now
   for i in "$@"; do
+    if [[ -f $tmp/stage/$i ]]; then read -r "job_stage[i]" <"$tmp/stage/$i" || true; fi
     if [[ -f $tmp/status/$i ]] && read -r rc us <"$tmp/status/$i" && [[ -n $us ]]; then
-      if [[ $rc == 0 ]]; then job_result[$i]=ok; else job_result[$i]=failed; fi
-      job_us[$i]=$us
+      if [[ $rc == 0 ]]; then job_result[i]=ok; else job_result[i]=failed; fi
+      job_us[i]=$us job_rc[i]=$rc
     elif [[ -f $tmp/claim/$i ]]; then
       read -r t0 <"$tmp/claim/$i" || t0=$now
-      job_result[$i]=interrupted
-      job_us[$i]=$((now - ${t0:-$now}))
+      job_result[i]=interrupted
+      job_us[i]=$((now - ${t0:-$now}))
     fi
   done
 }
@@ -76,7 +74,7 @@ stop_all() {
 run_jobs() {
   local -a ids=("$@")
   local w n
-  mkdir -p "$tmp/status" "$tmp/claim"
+  mkdir -p "$tmp/status" "$tmp/claim" "$tmp/stage"
   trap on_interrupt INT TERM
   if ((${#ids[@]} == 1)) && [[ -t 0 ]]; then
     # One node at a terminal runs in the foreground, keeping the terminal (sudo and ssh can ask
@@ -103,4 +101,8 @@ run_jobs() {
   trap - INT TERM
   collect_results "${ids[@]}"
 }
-job_label() { if [[ $1 == build ]]; then label=build; else local -n n_=J$1_node && label=$n_; fi; }
+# job_label <job> — sets label to the job's node name.
+job_label() {
+  local -n n_=J$1_node
+  label=$n_
+}

@@ -52,11 +52,21 @@ install_hint_for() {
   esac
 }
 
+# activate <job> <argv...> — the node's switch-to-configuration (darwin: activate), on the
+# target over ssh or here. The one place a new configuration goes live: health checks and
+# rollback (issue 14) wrap this.
+activate() {
+  shift
+  "$@"
+}
+
 # run_step <job> <step prefix> <tree> — one step of a node; returns its status.
 run_step() {
   local i=$1 p=$2 tree=$3 a
-  local -n kind_=${p}_kind argv_=${p}_argv env_=${p}_env root_=${p}_root
+  local -n kind_=${p}_kind argv_=${p}_argv env_=${p}_env root_=${p}_root stage_=${p}_stage
   local -a cmd=()
+  # the stage this node has reached, for the summary (also when it is interrupted here)
+  printf '%s\n' "$stage_" >|"$tmp/stage/$i"
   # The step's environment, exported for this step only.
   ((${#env_[@]} == 0)) || local -x "${env_[@]}"
   case $kind_ in
@@ -68,13 +78,14 @@ run_step() {
     fi
     ;;
   regenerate) regenerate_flake ;;
-  run | archive)
+  run | archive | activate)
     for a in "${argv_[@]}"; do
       case $a in
       @extraFiles@)
         if tree_has_files "$tree"; then cmd+=(--extra-files "$tree"); fi
         ;;
       *@source@*) cmd+=("${a//@source@/$remote_source}") ;;
+      *@out@*) cmd+=("${a//@out@/${job_out[i]}}") ;;
       *) cmd+=("$a") ;;
       esac
     done
@@ -85,7 +96,9 @@ run_step() {
     [[ $root_ == 1 && $EUID != 0 ]] && cmd=(sudo "${cmd[@]}")
     quote_words "${env_[@]}" "${cmd[@]}"
     step "$qw"
-    if [[ $kind_ == archive ]]; then
+    if [[ $kind_ == activate ]]; then
+      activate "$i" "${cmd[@]}"
+    elif [[ $kind_ == archive ]]; then
       local json
       json=$("${cmd[@]}") || return $?
       printf '%s\n' "$json"
@@ -135,18 +148,9 @@ job_main() {
   now_us start
   : >|"$log"
   set +e
-  if [[ $i == build ]]; then
-    (
-      set +e
-      quote_words "${B_env[@]}" "${B_argv[@]}"
-      step "$qw"
-      env "${B_env[@]}" "${B_argv[@]}"
-    ) 2>&1 | prefix_lines "$label" "$log"
-  else
-    # lastpipe: the prefixer runs in this process, one fork fewer per node
-    shopt -s lastpipe
-    run_job "$i" 2>&1 | prefix_lines "$label" "$log"
-  fi
+  # lastpipe: the prefixer runs in this process, one fork fewer per node
+  shopt -s lastpipe
+  run_job "$i" 2>&1 | prefix_lines "$label" "$log"
   rc=${PIPESTATUS[0]}
   now_us end
   printf '%s %s\n' "$rc" "$((end - start))" >|"$tmp/status/$i"

@@ -35,8 +35,8 @@ Usage: nix run . -- <command> [<subcommand>] [options]
        nixverse-gen node <subcommand> [options]     (runs this same script)
 
 Commands:
-  node deploy    build and activate nodes (nixos-rebuild, darwin-rebuild)
-  node build     build the system closures of nodes, in one nix build
+  node deploy    build nodes once, then copy and activate them (or nixos-rebuild per node)
+  node build     evaluate and build the system closures of nodes, in one nix build
   node install   install NixOS on a machine over SSH (nixos-anywhere + disko)
   secrets ...    forwarded to `nixverse-gen secrets ...` (needs Node.js)
   help [<command> [<subcommand>]]
@@ -48,7 +48,7 @@ help_node() {
   cat <<'EOF'
 Usage: nix run . -- node <deploy|build|install> [options] <node-or-group>...
 
-  deploy    build and activate nodes (nixos-rebuild switch / darwin-rebuild switch)
+  deploy    build nodes once, then copy and activate them in parallel
   build     build the selected nodes' system closures in one `nix build`
   install   install NixOS with nixos-anywhere (disko partitions the disks)
 
@@ -59,32 +59,47 @@ EOF
 help_common_options() {
   printf '  -p, --parallel N   run at most N nodes at a time (a positive integer, default %s, from deploy.parallel in nixverse.yaml)\n' "$fleet_parallel"
   cat <<'EOF'
+      --eval-jobs N  nix-eval-jobs --workers N, when nix-eval-jobs is on PATH (default 1)
+      --json         print the summary as JSON on stdout (everything else goes to stderr):
+                     per node its stage reached, result, exit status, seconds, store path
       --show-plan    print the plan (every command, per node) and stop
   -h, --help         show this help
 
-Each output line is prefixed with its node; the full output of a node is in
-build/logs/<node>.log. A summary table (node, action, result, seconds) ends the run; the
-exit status is 1 if any node failed. A failing node never stops the others. Ctrl-C stops
-every running node and prints the summary so far. When a Makefile (or private/Makefile)
-exists, `make nodes/<node>...` runs first, with nixverse's user.mk variables.
+Each output line is prefixed with its node; each run keeps its logs in
+build/runs/<time>/<node>.log (the last 10 runs; build/logs is the newest), with
+summary.json. A summary table (node, action, result, stage, status, seconds) ends the run;
+the exit status is 1 if any node failed. A failing node never stops the others. Ctrl-C
+stops every running node and prints the summary so far. When a Makefile (or
+private/Makefile) exists, `make nodes/<node>...` runs first, with nixverse's user.mk
+variables.
 EOF
 }
 help_deploy() {
   cat <<'EOF'
-Usage: nix run . -- node deploy [options] [--dry-run|--ephemeral|--reboot] <node-or-group>...
+Usage: nix run . -- node deploy [options] [--goal G | --dry-run | ...] <node-or-group>...
 
-Build and activate nodes. NixOS: nixos-rebuild switch --flake <flake>#<node>, with
---target-host (deploy.targetHost), --build-host (deploy.buildOnRemote), --use-substitutes,
---use-remote-sudo and NIX_SSHOPTS (deploy.sshOpts). darwin: darwin-rebuild switch, locally, or
-on deploy.targetHost over SSH. Nodes without deploy.targetHost are deployed locally (only one
-at a time). The node's host key and fs/ files (secrets/fs decrypted with the node key) are
-copied to the host before activation.
+With deploy.method = "copy" (the default), in stages: every target is probed over SSH at
+once (ConnectTimeout, NIXVERSE_PROBE_TIMEOUT, default 10 s); all nodes are evaluated in ONE
+evaluator (nix-eval-jobs when it is on PATH, else one nix eval) and built in ONE
+`nix build --keep-going`; then per node, -p at a time: the host files are copied, the
+closure goes over with `nix copy --to ssh://<deploy.targetHost>` (--substitute-on-destination
+with deploy.useSubstitutes), the system profile is set and switch-to-configuration runs
+(through systemd-run when the target runs systemd, so it finishes if SSH drops; sudo with
+deploy.useRemoteSudo). nix-darwin nodes: the profile, then the system's activate. With
+deploy.method = "nixos-rebuild": one nixos-rebuild --flake <flake>#<node> (darwin-rebuild)
+per node, as before. Nodes without deploy.targetHost are deployed locally (only one at a
+time). The node's host key and fs/ files (secrets/fs decrypted with the node key) are copied
+to the host before activation. Every ssh has keepalives (ServerAliveInterval=15).
 
 Options:
-  -n, --dry-run      only build (nixos-rebuild build / darwin-rebuild build); copies nothing
-      --ephemeral    activate without adding a boot entry (nixos-rebuild test; NixOS only)
-      --reboot       make it the boot default (nixos-rebuild boot), reboot, and wait until
-                     SSH answers again (NixOS only; NIXVERSE_REBOOT_TIMEOUT, default 600 s)
+      --goal G       switch (default), boot, test, dry-activate or build
+  -n, --dry-run      --goal build: only build; copies nothing
+      --ephemeral    --goal test: activate without adding a boot entry (NixOS only)
+      --boot, --dry-activate   the same as --goal boot / dry-activate (NixOS only)
+      --reboot       make it the boot default, reboot, and wait until SSH answers again
+                     (NixOS only; NIXVERSE_REBOOT_TIMEOUT, default 600 s)
+      --skip-unreachable  a node whose target does not answer the probe is skipped (it
+                     does not fail the run) instead of failing
 EOF
   help_common_options
 }
@@ -92,9 +107,10 @@ help_build() {
   cat <<'EOF'
 Usage: nix run . -- node build [options] <node-or-group>...
 
-Build the system closures of the selected nodes with one
-`nix build --no-link --keep-going <flake>#nixosConfigurations.<n>.config.system.build.toplevel ...`
-(darwinConfigurations.<n>.system for darwin nodes). Nothing is copied or activated.
+Evaluate the system closures of the selected nodes in one evaluator (nixosConfigurations.<n>
+.config.system.build.toplevel, darwinConfigurations.<n>.system), then build them all with one
+`nix build --no-link --keep-going`; each node is ok when its closure was built. Nothing is
+copied or activated.
 
 Options:
 EOF
@@ -129,7 +145,7 @@ describe_step() { # <var prefix> — sets desc to one human line for a step
   local -n kind_=$1_kind argv_=$1_argv env_=$1_env root_=$1_root timeout_=$1_timeout
   local pre=""
   case $kind_ in
-  run | archive)
+  run | archive | activate)
     [[ $root_ == 1 && $EUID != 0 ]] && pre="sudo "
     quote_words "${env_[@]}" "${argv_[@]}"
     desc=$pre$qw
@@ -148,19 +164,22 @@ describe_step() { # <var prefix> — sets desc to one human line for a step
   esac
 }
 print_plan() {
-  local what=$plan_action i k width=0 n desc
+  local what=$plan_action i k width=0 n desc staged=()
   case $plan_mode in
   build) what+=" --dry-run (build only)" ;;
   test) what+=" --ephemeral" ;;
   reboot) what+=" --reboot" ;;
+  boot | dry-activate) what+=" --$plan_mode" ;;
   esac
   printf 'nixverse: %s %d node(s): %s (at most %d at a time)\n' "$what" "${#plan_nodes[@]}" "${plan_nodes[*]}" "$parallel"
   printf 'flake: %s\n' "$plan_flake_ref"
   for n in "${plan_nodes[@]}"; do ((${#n} > width)) && width=${#n}; done
-  if [[ $plan_build == 1 ]]; then
-    describe_step B
-    printf '  %-*s  %s\n' "$width" "(all)" "$desc"
-    return
+  for ((i = 0; i < plan_njobs; i++)); do
+    local -n node_=J${i}_node stages_=J${i}_stages
+    [[ $stages_ == 1 ]] && staged+=("$node_")
+  done
+  if ((${#staged[@]})); then
+    printf '  %-*s  %s\n' "$width" "(all)" "evaluate ${staged[*]} in one evaluator, then build them in one nix build --keep-going (@out@: a node's result)"
   fi
   for ((i = 0; i < plan_njobs; i++)); do
     local -n node_=J${i}_node err_=J${i}_error nsteps_=J${i}_nsteps
@@ -200,24 +219,65 @@ use_color=0
 if [[ -t 1 && -z ${NO_COLOR:-} && ${TERM:-dumb} != dumb ]]; then use_color=1; fi
 
 # ── summary ──────────────────────────────────────────────────────────────────────────────────────
+# Seconds with one decimal from microseconds, or "-".
+seconds_of() {
+  local us=$1
+  if [[ -n $us ]]; then printf '%d.%d' $((us / 1000000)) $((us / 100000 % 10)); else printf -- -; fi
+}
+
+# print_summary — one row per node: what it reached and how it ended; fails when any node did
+# not succeed (a node skipped by --skip-unreachable does not count).
 print_summary() {
-  local i n width=4 failed=0 result us secs
+  local i n width=4 failed=0 skipped=0 result
   for n in "${plan_nodes[@]}"; do ((${#n} > width)) && width=${#n}; done
-  printf '\n%-*s  %-7s  %-11s  %s\n' "$width" NODE ACTION RESULT SECONDS
+  printf '\n%-*s  %-7s  %-11s  %-9s  %6s  %s\n' "$width" NODE ACTION RESULT STAGE STATUS SECONDS
   for ((i = 0; i < ${#plan_nodes[@]}; i++)); do
     n=${plan_nodes[i]}
-    if [[ $plan_build == 1 ]]; then
-      result=${job_result[build]:-not run} us=${job_us[build]:-}
-    else
-      result=${job_result[$i]:-not run} us=${job_us[$i]:-}
-    fi
-    [[ $result == ok ]] || failed=$((failed + 1))
-    if [[ -n $us ]]; then secs=$(printf '%d.%d' $((us / 1000000)) $((us / 100000 % 10))); else secs=-; fi
-    printf '%-*s  %-7s  %-11s  %7s\n' "$width" "$n" "$plan_action" "$result" "$secs"
+    result=${job_result[i]:-not run}
+    case $result in
+    ok) ;;
+    skipped) skipped=$((skipped + 1)) ;;
+    *) failed=$((failed + 1)) ;;
+    esac
+    printf '%-*s  %-7s  %-11s  %-9s  %6s  %7s\n' "$width" "$n" "$plan_action" "$result" \
+      "${job_stage[i]:--}" "${job_rc[i]:--}" "$(seconds_of "${job_us[i]:-}")"
   done
   if ((failed)); then
     printf '%d of %d node(s) did not succeed; logs: %s/<node>.log\n' "$failed" "${#plan_nodes[@]}" "$log_dir"
     return 1
   fi
+  if ((skipped)); then
+    printf '%d node(s) skipped as unreachable, the other %d succeeded; logs: %s/<node>.log\n' \
+      "$skipped" "$((${#plan_nodes[@]} - skipped))" "$log_dir"
+    return 0
+  fi
   printf 'all %d node(s) succeeded; logs: %s/<node>.log\n' "${#plan_nodes[@]}" "$log_dir"
+}
+
+# json_string <s> — a JSON string literal (names, stages and store paths; control characters
+# cannot occur in them).
+json_string() {
+  local s=${1//\\/\\\\}
+  s=${s//\"/\\\"}
+  printf '"%s"' "$s"
+}
+
+# write_json <file> — the summary for scripts: one object per node.
+write_json() {
+  local file=$1 i sep="" secs
+  {
+    printf '{"action":%s,"goal":%s,"nodes":[' "$(json_string "$plan_action")" "$(json_string "${plan_mode:-}")"
+    for ((i = 0; i < ${#plan_nodes[@]}; i++)); do
+      secs=$(seconds_of "${job_us[i]:-}")
+      [[ $secs == - ]] && secs=null
+      printf '%s\n{"node":%s,"stage":%s,"result":%s,"status":%s,"seconds":%s,"storePath":%s}' "$sep" \
+        "$(json_string "${plan_nodes[i]}")" \
+        "$(if [[ -n ${job_stage[i]:-} ]]; then json_string "${job_stage[i]}"; else printf null; fi)" \
+        "$(json_string "${job_result[i]:-not run}")" \
+        "${job_rc[i]:-null}" "$secs" \
+        "$(if [[ -n ${job_out[i]:-} ]]; then json_string "${job_out[i]}"; else printf null; fi)"
+      sep=,
+    done
+    printf '\n]}\n'
+  } >"$file"
 }

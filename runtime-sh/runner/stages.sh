@@ -1,0 +1,140 @@
+# shellcheck shell=bash
+# nixverse runner: the stages that run once for all nodes, before the per-node pool — the
+# reachability probe, ONE evaluation of every selected node's system closure and ONE
+# `nix build --keep-going` of them all. Each stage marks the nodes it fails (mark_failed), so the
+# pool only gets the nodes that are still good.
+
+# mark_failed <job> <stage> <status> <message> — the node is done: its log and the terminal say
+# why, in one line.
+mark_failed() {
+  local i=$1 stage=$2 rc=$3 msg=$4 result=${5:-failed} label
+  job_label "$i"
+  job_result[i]=$result job_stage[i]=$stage job_rc[i]=$rc
+  job_us[i]=$((${stage_end_us:-0} - run_start_us))
+  printf '%s\n' "$msg" | prefix_lines "$label" "$log_dir/$label.log"
+}
+
+# probe_stage <ids...> — `ssh … true` to every node with a target, all at once, each bounded by
+# ConnectTimeout (NIXVERSE_PROBE_TIMEOUT, default 10 s) and BatchMode (a probe never waits for a
+# password). Unreachable nodes fail here, or are skipped with --skip-unreachable.
+probe_stage() {
+  local i t=${NIXVERSE_PROBE_TIMEOUT:-10} err rc
+  local -A pid=()
+  [[ $t =~ ^[0-9]+$ ]] || abort "NIXVERSE_PROBE_TIMEOUT must be a number of seconds"
+  for i in "$@"; do
+    local -n probe_=J${i}_probe
+    ((${#probe_[@]})) || continue
+    (
+      rc=0
+      "${probe_[0]}" -o ConnectTimeout="$t" -o BatchMode=yes "${probe_[@]:1}" true \
+        </dev/null >/dev/null 2>"$tmp/probe.$i" || rc=$?
+      now_us end
+      printf '%s %s\n' "$rc" "$end" >"$tmp/probe.$i.status"
+    ) &
+    pid[$i]=$!
+  done
+  ((${#pid[@]})) || return 0
+  step "${#pid[@]} node(s) over ssh (ConnectTimeout=$t)" | prefix_lines probe "$log_dir/probe.log"
+  for i in "${!pid[@]}"; do
+    wait "${pid[$i]}" || true
+    read -r rc stage_end_us <"$tmp/probe.$i.status" || rc=255
+    ((rc == 0)) && continue
+    err=$(tail -n 1 "$tmp/probe.$i")
+    local -n probe_=J${i}_probe
+    if ((skip_unreachable)); then
+      mark_failed "$i" probe "$rc" "unreachable, skipped: ${probe_[-1]}: ${err:-ssh failed}" skipped
+    else
+      mark_failed "$i" probe "$rc" "unreachable: ${probe_[-1]}: ${err:-ssh failed} (--skip-unreachable skips such nodes)"
+    fi
+  done
+  now_us stage_end_us
+}
+
+# Attribute path of a node's system closure (darwin: darwinConfigurations.<n>.system).
+toplevel_attr() {
+  local -n os_=J$1_os node_=J$1_node
+  if [[ $os_ == darwin ]]; then
+    printf 'darwinConfigurations.%s.system' "$node_"
+  else
+    printf 'nixosConfigurations.%s.config.system.build.toplevel' "$node_"
+  fi
+}
+
+# eval_stage <ids...> — one evaluator process for all of them: nix-eval-jobs when it is on PATH
+# (--workers, --max-memory-size), else one `nix eval` of nixverse.targets (nixverse/lib/targets.nix).
+# Sets job_drv/job_out; a node whose evaluation fails is evaluated alone to show its error.
+eval_stage() {
+  local -a ids=("$@")
+  local i k names="" out line attr
+  local -a eval_drv=() eval_out=()
+  ((${#ids[@]})) || return 0
+  # fd 4: this run's stdout, for evaluator messages while stdout is captured
+  exec 4>&1
+  for i in "${ids[@]}"; do
+    local -n node_=J${i}_node
+    names+=" $(nix_string "$node_")"
+  done
+  if command -v nix-eval-jobs >/dev/null && [[ ${NIXVERSE_EVAL:-} != nix ]]; then
+    step "nix-eval-jobs: ${#ids[@]} node(s), $eval_jobs worker(s)" | prefix_lines eval "$log_dir/eval.log"
+    local expr
+    expr="(builtins.getFlake $(nix_string "$flake_ref")).nixverse.targets.attrs [$names ]"
+    while IFS= read -r line; do
+      # one JSON object per attribute; names and store paths never hold a quote
+      [[ $line =~ \"attr\":\"([^\"]*)\" ]] || continue
+      attr=${BASH_REMATCH[1]}
+      for k in "${!ids[@]}"; do
+        local -n node_=J${ids[k]}_node
+        [[ $node_ == "$attr" ]] || continue
+        if [[ $line =~ \"drvPath\":\"([^\"]*)\" ]]; then eval_drv[k]=${BASH_REMATCH[1]}; fi
+        if [[ $line =~ \"out\":\"([^\"]*)\" ]]; then eval_out[k]=${BASH_REMATCH[1]}; fi
+      done
+    done < <(nix-eval-jobs --impure --expr "$expr" --workers "$eval_jobs" \
+      --max-memory-size "${NIXVERSE_EVAL_MAX_MEMORY:-4096}" 2> >(prefix_lines eval "$log_dir/eval.log" >&4))
+  else
+    step "nix eval: ${#ids[@]} node(s) in one evaluation" | prefix_lines eval "$log_dir/eval.log"
+    if out=$(nix_cmd eval --no-warn-dirty --raw "$flake_ref#nixverse" \
+      --apply "nv: nv.targets.shell [$names ]" 2> >(prefix_lines eval "$log_dir/eval.log" >&4)); then
+      eval "$out"
+    fi
+  fi
+  exec 4>&-
+  now_us stage_end_us
+  for k in "${!ids[@]}"; do
+    i=${ids[k]}
+    if [[ -n ${eval_drv[k]:-} && -n ${eval_out[k]:-} ]]; then
+      job_drv[i]=${eval_drv[k]} job_out[i]=${eval_out[k]}
+      continue
+    fi
+    attr=$(toplevel_attr "$i")
+    job_label "$i"
+    {
+      printf 'evaluation failed; evaluating %s alone for its error:\n' "$attr"
+      nix_cmd eval --no-warn-dirty --raw "$flake_ref#$attr.drvPath" 2>&1 >/dev/null
+    } | prefix_lines "$label" "$log_dir/$label.log"
+    mark_failed "$i" eval 1 "evaluation failed (the error is above)"
+  done
+}
+
+# build_stage <ids...> — one `nix build --keep-going` of every evaluated closure; a node is built
+# when its out path is valid afterwards (one `nix path-info` for all), whatever else failed.
+build_stage() {
+  local -a ids=() drvs=() outs=()
+  local i p rc=0
+  local -A valid=()
+  for i in "$@"; do
+    [[ -n ${job_out[i]:-} ]] || continue
+    ids+=("$i") drvs+=("${job_drv[i]}^out") outs+=("${job_out[i]}")
+  done
+  ((${#ids[@]})) || return 0
+  {
+    step "nix build --keep-going: ${#ids[@]} system closure(s)"
+    nix_cmd build --no-link --keep-going "${drvs[@]}" 2>&1
+  } | prefix_lines build "$log_dir/build.log" || rc=$?
+  while IFS= read -r p; do valid[$p]=1; done < <(nix_cmd path-info "${outs[@]}" 2>/dev/null || true)
+  now_us stage_end_us
+  ((rc)) || rc=1 # a path nix build did not make is a failure whatever it said
+  for i in "${ids[@]}"; do
+    [[ -n ${valid[${job_out[i]}]:-} ]] && continue
+    mark_failed "$i" build "$rc" "build failed (nix build's output: $log_dir/build.log)"
+  done
+}
