@@ -20,7 +20,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { flakeInputNames, overridesFor, tierBMissing } from "../runtime/support/nix.js";
 import { freePort, sshdMissing, startSshd, type Sshd } from "../support/sshd.js";
-import { nixEnv, repoRoot, tmpDir } from "./support.js";
+import { nixEnv } from "../support/nix.js";
+import { repoRoot, tmpDir } from "./support.js";
 
 const missing = tierBMissing() ?? sshdMissing();
 if (missing) console.log(`SKIPPED: runner stages on loopback: ${missing}`);
@@ -105,7 +106,7 @@ ${WEB.map((n) => `  ${n} = { };`).join("\n")}
     const lock = spawnSync(
       "nix",
       ["flake", "lock", `path:${fleet}`, ...overridesFor(await flakeInputNames(fleet))],
-      { encoding: "utf8", env: nixEnv },
+      { encoding: "utf8", env: nixEnv() },
     );
     expect(lock.status, lock.stderr).toBe(0);
 
@@ -120,7 +121,7 @@ ${WEB.map((n) => `  ${n} = { };`).join("\n")}
         cwd: fleet,
         encoding: "utf8",
         env: {
-          ...nixEnv,
+          ...nixEnv(),
           PATH: `${nix.bin}:${process.env.PATH}`,
           NIXVERSE_HOST_ROOT: target,
           STANDIN_ACTIVATION_LOG: activations,
