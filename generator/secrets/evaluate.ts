@@ -1,10 +1,16 @@
 // Evaluating the decrypted master file with Nix: `fleet.public.secrets (import <plaintext file>)`
-// on the user's flake. The plaintext is passed by path (hence --impure), never on the command
-// line, and never copied into the store.
+// on the user's flake. The plaintext is passed by path, never on the command line (other users
+// can read that), and never copied into the store (world-readable).
+//
+// The fleet's own code stays pure: the only impurity is the search-path entry
+// `<nixverse-master>` pointing at the private workspace, and `restrict-eval` keeps everything else
+// out — `builtins.getEnv` returns "", absolute paths outside the store, the flake and the
+// workspace are refused, and the user's NIX_PATH / nix-path are cleared. A lib.nix cannot read
+// SOPS_AGE_KEY_FILE (or anything else of the user's) during `secrets edit`.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { diag, fail, ok, type Diagnostic, type Result } from "../errors.js";
 import { lex } from "../nix/lexer.js";
 import { parseJson } from "./sops/json-store.js";
@@ -37,16 +43,16 @@ export type SecretsEvaluator = (
 
 const NIX_FLAGS = ["--extra-experimental-features", "nix-command flakes"];
 
+/** The search-path name of the workspace holding the plaintext. */
+const MASTER_PATH = "nixverse-master";
+
 /** The Nix function applied to the flake's `nixverse` output. */
 function secretsFn(plainFile: string): string {
+  const name = basename(plainFile);
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`unexpected workspace file name ${name}`);
   return `nv: let
     secretsLib = nv.secrets or (throw "nixverse secrets: this flake's nixverse runtime has no secrets support; run nixverse-gen to regenerate it");
-  in secretsLib (import ${nixPath(plainFile)})`;
-}
-
-/** An absolute path as a Nix path literal (paths with unusual characters go through a string). */
-function nixPath(p: string): string {
-  return /^[A-Za-z0-9._\-+/]+$/.test(p) ? p : `(/. + ${JSON.stringify(p)})`;
+  in secretsLib (import <${MASTER_PATH}/${name}>)`;
 }
 
 /**
@@ -64,12 +70,21 @@ export function flakeRef(root: string, env: NodeJS.ProcessEnv): string {
   return existsSync(join(root, "private", ".git")) ? `${root}?submodules=1` : root;
 }
 
-function nixArgs(opts: NixOptions, apply: string): string[] {
+function nixArgs(opts: NixOptions, apply: string, plainFile: string): string[] {
   return [
     ...NIX_FLAGS,
     "eval",
     "--json",
+    // Impure only so that the search path is read; restrict-eval confines it (see the top).
     "--impure",
+    "--option",
+    "restrict-eval",
+    "true",
+    "--option",
+    "nix-path",
+    "",
+    "-I",
+    `${MASTER_PATH}=${dirname(plainFile)}`,
     "--no-write-lock-file",
     ...opts.overrideInputs.flatMap(([n, u]) => ["--override-input", n, u]),
     `${flakeRef(opts.root, opts.env)}#nixverse`,
@@ -81,7 +96,7 @@ function nixArgs(opts: NixOptions, apply: string): string[] {
 export function flakeEvaluator(opts: NixOptions): SecretsEvaluator {
   return async (ws, plainFile) => {
     const apply = `nv: let s = (${secretsFn(plainFile)}) nv; in { inherit (s) config nodeNames nodes; }`;
-    const r = await runNix(ws, opts, nixArgs(opts, apply), plainFile);
+    const r = await runNix(ws, opts, nixArgs(opts, apply, plainFile), plainFile);
     if (!r.ok) return r;
     return parseEvaluation(r.value, opts.masterFile);
   };
@@ -98,7 +113,7 @@ export async function evalExpression(
     s = (${secretsFn(plainFile)}) nv;
     lib = nv.lib; lib' = nv.userLib; inputs = nv.userInputs or { }; nodes = nv.nodes; secrets = s.config;
   in (${expr}\n)`;
-  const r = await runNix(ws, opts, nixArgs(opts, apply), plainFile);
+  const r = await runNix(ws, opts, nixArgs(opts, apply, plainFile), plainFile);
   if (!r.ok) return r;
   return ok(JSON.parse(r.value));
 }
@@ -120,7 +135,7 @@ async function runNix(
 ): Promise<Result<string>> {
   let r: Awaited<ReturnType<typeof runChild>>;
   try {
-    r = await runChild(ws, "nix", args, opts.env, opts.root);
+    r = await runChild(ws, "nix", args, { ...opts.env, NIX_PATH: "" }, opts.root);
   } catch (e) {
     return fail(
       diag(

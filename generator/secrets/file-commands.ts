@@ -18,7 +18,7 @@ import {
   SopsError,
   type SopsFormat,
 } from "./sops/document.js";
-import { PlaintextWorkspace } from "./workspace.js";
+import { EDIT_FILE, PlaintextWorkspace } from "./workspace.js";
 
 export interface CryptOptions {
   root: string;
@@ -241,9 +241,9 @@ export async function evalCommand(o: {
   const ws = PlaintextWorkspace.create((signal) => {
     o.io.stderr.write(`\nnixverse-gen: interrupted (${signal})\n`);
     process.exit(130);
-  });
+  }, o.io.env);
   try {
-    const file = ws.write("secrets.nix", plaintext);
+    const file = ws.write(EDIT_FILE, plaintext);
     const r = await evalExpression(ws, o.nix, file, o.expr);
     if (!r.ok) return printAll(o.io, r.errors);
     o.io.stdout.write(

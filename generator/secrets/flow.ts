@@ -4,7 +4,7 @@
 // edit (0600) with a message saying how to resume.
 
 import { chmodSync, existsSync, readFileSync, rmSync, rmdirSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { diag } from "../errors.js";
 import { applyChanges } from "./commit.js";
 import { loadForSecrets, printAll, type Loaded, type SecretsIo } from "./context.js";
@@ -12,7 +12,30 @@ import type { SecretsEvaluator } from "./evaluate.js";
 import { encryptMaster, masterRule, moveMaster, readMaster, secretsTemplate } from "./master.js";
 import { planNodes, type FileChange } from "./node-files.js";
 import { SopsConfigError } from "./sops-config.js";
-import { PlaintextWorkspace } from "./workspace.js";
+import { EDIT_FILE, isKeptEdit, PlaintextWorkspace, staleWorkspaces } from "./workspace.js";
+
+/** What an interrupt did, truthfully: before the commit nothing changed, after it all did. */
+function interruptedLine(signal: NodeJS.Signals, ws: PlaintextWorkspace): string {
+  return ws.committed
+    ? `\nnixverse-gen: interrupted (${signal}) after every secrets file was written; run \`nixverse-gen gen\` if the flake needs regenerating\n`
+    : `\nnixverse-gen: interrupted (${signal}); no committed file was changed\n`;
+}
+
+const exitStatus = (signal: NodeJS.Signals) =>
+  signal === "SIGINT" ? 130 : signal === "SIGTERM" ? 143 : 129;
+
+/** Plaintext an earlier run could not remove (SIGKILL, a crash) or kept for --resume. */
+export function reportStaleWorkspaces(io: SecretsIo, except?: string): void {
+  for (const d of staleWorkspaces(io.env)) {
+    if (except && dirname(except) === d) continue;
+    const edit = join(d, EDIT_FILE);
+    io.stderr.write(
+      existsSync(edit)
+        ? `nixverse-gen: warning: ${edit} holds decrypted secrets from an earlier run: resume it with \`--resume ${edit}\` or delete ${d}\n`
+        : `nixverse-gen: warning: ${d} was left by an earlier run that was killed and may hold decrypted secrets: delete it\n`,
+    );
+  }
+}
 
 function summarize(io: SecretsIo, changes: FileChange[]): void {
   for (const c of changes) {
@@ -80,6 +103,7 @@ export interface EditOptions {
 export async function editSecrets(o: EditOptions): Promise<number> {
   const { io } = o;
   const cmd = o.commandName ?? "nixverse-gen secrets edit";
+  reportStaleWorkspaces(io, o.resume);
   const l = await loadForSecrets(o.root, io);
   if (!l) return 1;
   const m = await readMaster(l);
@@ -104,13 +128,11 @@ export async function editSecrets(o: EditOptions): Promise<number> {
   const resumeHint = (file: string) =>
     `nixverse-gen: your edit is kept in ${file} (readable by you only); fix it, then run:\n  ${cmd} --resume ${file}\n`;
   const ws = PlaintextWorkspace.create((signal, w) => {
-    io.stderr.write(`\nnixverse-gen: interrupted (${signal}); no committed file was changed\n`);
+    io.stderr.write(interruptedLine(signal, w));
     if (w.keptFile) io.stderr.write(resumeHint(w.keptFile));
-    process.exit(signal === "SIGINT" ? 130 : signal === "SIGTERM" ? 143 : 129);
-  });
-  const file = ws.write("secrets.nix", start);
-  // The workspace holds the resumed edit now (and keeps it on failure): one copy is enough.
-  if (o.resume) removeKeptEdit(o.resume);
+    process.exit(exitStatus(signal));
+  }, io.env);
+  const file = ws.write(EDIT_FILE, start);
   // Kept on failure only when it holds something the master file does not.
   ws.keep = {
     file,
@@ -161,6 +183,8 @@ export async function editSecrets(o: EditOptions): Promise<number> {
     }
     await ws.commit(() => applyChanges(l.root, changes));
     ok = true;
+    // The resumed edit is committed now; a file of the user's own (not a kept edit) stays.
+    if (o.resume && isKeptEdit(o.resume, io.env)) removeKeptEdit(o.resume);
     summarize(io, changes);
     if (!changed) io.stdout.write(`nixverse-gen: ${master.rel} is unchanged\n`);
     for (const s of staleNodeFiles(l, new Set(ev.value.nodeNames)))
@@ -187,13 +211,10 @@ export async function editSecrets(o: EditOptions): Promise<number> {
 
 function removeKeptEdit(file: string): void {
   rmSync(file, { force: true });
-  const dir = dirname(file);
-  if (basename(dir).startsWith("nixverse-secrets-")) {
-    try {
-      rmdirSync(dir);
-    } catch {
-      // not empty: leave it
-    }
+  try {
+    rmdirSync(dirname(file));
+  } catch {
+    // not empty: leave it
   }
 }
 
@@ -210,6 +231,7 @@ export interface RekeyOptions {
  */
 export async function rekeySecrets(o: RekeyOptions): Promise<number> {
   const { io } = o;
+  reportStaleWorkspaces(io);
   const l = await loadForSecrets(o.root, io);
   if (!l) return 1;
   const m = await readMaster(l);
@@ -227,12 +249,12 @@ export async function rekeySecrets(o: RekeyOptions): Promise<number> {
     ]);
     return 1;
   }
-  const ws = PlaintextWorkspace.create((signal) => {
-    io.stderr.write(`\nnixverse-gen: interrupted (${signal}); no committed file was changed\n`);
-    process.exit(signal === "SIGINT" ? 130 : 143);
-  });
+  const ws = PlaintextWorkspace.create((signal, w) => {
+    io.stderr.write(interruptedLine(signal, w));
+    process.exit(exitStatus(signal));
+  }, io.env);
   try {
-    const file = ws.write("secrets.nix", master.plaintext);
+    const file = ws.write(EDIT_FILE, master.plaintext);
     const planned = await evaluateAndPlan(l, o, ws, file, true);
     if (!planned) return 1;
     const changes = planned.changes;

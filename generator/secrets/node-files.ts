@@ -151,6 +151,17 @@ export async function ensureHostKey(
       );
     }
   } else {
+    // A committed public key names the machine's identity: never replace it silently.
+    const pub = [pubRel, twinPub].find((r) => r !== null && read(root, r) !== null);
+    if (pub)
+      return fail(
+        diag(
+          "host-key-missing",
+          `${node.name} has a public host key (${pub}) but its private key ${privRel} is missing`,
+          { file: pub },
+          "restore the private key (e.g. `git checkout` it); to give the node a new SSH identity on purpose, delete the .pub and run the command again",
+        ),
+      );
     const key = generateEd25519();
     pem = formatPrivateKey(key);
     const content = await encryptToText(parsePlain(pem, "binary"), "binary", {

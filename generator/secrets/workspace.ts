@@ -1,11 +1,88 @@
 // The only place plaintext secrets touch the disk: a private temp dir (0700, files 0600) that is
 // removed on every exit path — normal return, error, SIGINT, SIGTERM — except the one file a
-// failed `secrets edit` keeps so no edit is ever lost.
+// failed `secrets edit` keeps so no edit is ever lost. It lives in memory when the system offers
+// that ($XDG_RUNTIME_DIR, else /dev/shm), so a crash leaves no plaintext on a disk; a SIGKILL
+// cannot be caught, so the next run reports a leftover workspace (staleWorkspaces).
 
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
+
+export const WORKSPACE_PREFIX = "nixverse-secrets-";
+/** The one file of a workspace that an edit lives in (and that `--resume` may delete). */
+export const EDIT_FILE = "secrets.nix";
+
+/** Where workspaces go: $XDG_RUNTIME_DIR (ours, private), else /dev/shm, else the temp dir. */
+export function workspaceBase(env: NodeJS.ProcessEnv): string {
+  const uid = process.getuid?.() ?? -1;
+  const usable = (d: string | undefined, mustOwn: boolean): d is string => {
+    if (!d) return false;
+    try {
+      const st = statSync(d);
+      accessSync(d, constants.W_OK | constants.X_OK);
+      return st.isDirectory() && (!mustOwn || st.uid === uid);
+    } catch {
+      return false;
+    }
+  };
+  if (usable(env.XDG_RUNTIME_DIR, true)) return env.XDG_RUNTIME_DIR;
+  if (usable("/dev/shm", false)) return "/dev/shm";
+  return env.TMPDIR || tmpdir();
+}
+
+/** Workspaces of ours whose process is gone (killed, or a kept edit), oldest first. */
+export function staleWorkspaces(env: NodeJS.ProcessEnv): string[] {
+  const base = workspaceBase(env);
+  const uid = process.getuid?.() ?? -1;
+  let names: string[];
+  try {
+    names = readdirSync(base).filter((n) => n.startsWith(WORKSPACE_PREFIX));
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => !running(Number(/^nixverse-secrets-(\d+)-/.exec(n)?.[1])))
+    .map((n) => join(base, n))
+    .filter((d) => {
+      try {
+        const st = statSync(d);
+        return st.isDirectory() && st.uid === uid;
+      } catch {
+        return false;
+      }
+    })
+    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+}
+
+function running(pid: number): boolean {
+  if (!pid || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Whether `file` is an edit kept by this tool (so `--resume` may delete it). */
+export function isKeptEdit(file: string, env: NodeJS.ProcessEnv): boolean {
+  const dir = dirname(file);
+  return (
+    basename(file) === EDIT_FILE &&
+    basename(dir).startsWith(WORKSPACE_PREFIX) &&
+    staleWorkspaces(env).includes(dir)
+  );
+}
 
 export class Interrupted extends Error {
   override name = "Interrupted";
@@ -20,6 +97,8 @@ export class PlaintextWorkspace {
   keep: { file: string; when: () => boolean } | null = null;
   /** Inside a commit: signals wait until it is done, so no file is half replaced. */
   private committing = false;
+  /** Set once commit() has written the files: an interrupt now must not claim otherwise. */
+  committed = false;
   private pendingSignal: NodeJS.Signals | null = null;
   private readonly children = new Set<ChildProcess>();
   private readonly handlers: Array<[NodeJS.Signals, () => void]> = [];
@@ -37,8 +116,10 @@ export class PlaintextWorkspace {
   /** `onInterrupt` runs synchronously after cleanup on SIGINT/SIGTERM (print the message, exit). */
   static create(
     onInterrupt: (signal: NodeJS.Signals, ws: PlaintextWorkspace) => void,
+    env: NodeJS.ProcessEnv = process.env,
   ): PlaintextWorkspace {
-    const dir = mkdtempSync(join(tmpdir(), "nixverse-secrets-"));
+    // The pid in the name tells a running edit's workspace from a dead one's.
+    const dir = mkdtempSync(join(workspaceBase(env), `${WORKSPACE_PREFIX}${process.pid}-`));
     chmodSync(dir, 0o700);
     const ws = new PlaintextWorkspace(dir);
     ws.onInterrupt = (s) => onInterrupt(s, ws);
@@ -70,7 +151,9 @@ export class PlaintextWorkspace {
   async commit<T>(f: () => Promise<T>): Promise<T> {
     this.committing = true;
     try {
-      return await f();
+      const r = await f();
+      this.committed = true;
+      return r;
     } finally {
       this.committing = false;
       const s = this.pendingSignal;
@@ -98,7 +181,8 @@ export class PlaintextWorkspace {
       return;
     }
     for (const c of this.children) c.kill("SIGTERM");
-    this.removeSync(true);
+    // After the commit the edit is in the committed files: no plaintext copy is kept.
+    this.removeSync(!this.committed);
     this.onInterrupt?.(sig);
   }
 

@@ -67,7 +67,8 @@ export class UnsafeTargetError extends Error {
 
 /**
  * Test hooks: NIXVERSE_GEN_TEST_CRASH_AT=<step> kills the process with SIGKILL right after that
- * step, NIXVERSE_GEN_TEST_FAIL_AT=<step> makes it fail there as an I/O error would, so the tests
+ * step, NIXVERSE_GEN_TEST_SIGTERM_AT=<step> sends it SIGTERM there, NIXVERSE_GEN_TEST_FAIL_AT=<step>
+ * makes it fail there as an I/O error would, so the tests
  * can check that a crash at every point of a commit (and of its rollback) is recovered.
  */
 export const COMMIT_STEPS = (entries: number) => [
@@ -79,6 +80,8 @@ export const COMMIT_STEPS = (entries: number) => [
 
 function step(name: string): void {
   if (process.env.NIXVERSE_GEN_TEST_CRASH_AT === name) process.kill(process.pid, "SIGKILL");
+  // A signal the caller's handler sees while the commit is still running.
+  if (process.env.NIXVERSE_GEN_TEST_SIGTERM_AT === name) process.kill(process.pid, "SIGTERM");
   if (process.env.NIXVERSE_GEN_TEST_FAIL_AT === name)
     throw new Error(`injected failure after step ${name}`);
 }

@@ -97,7 +97,7 @@ describe.skipIf(!haveNix)("secrets edit interrupted", () => {
       process.execPath,
       [cli, "secrets", "edit", "--flake", f.dir, ...overrides],
       {
-        env: { ...process.env, ...f.env, FLAKE: undefined, EDITOR: editor, TMPDIR: tmp },
+        env: { ...process.env, ...f.env, FLAKE: undefined, EDITOR: editor, XDG_RUNTIME_DIR: tmp },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );

@@ -1,7 +1,14 @@
 // A copy of examples/fleet, generated, with a master age key, a .sops.yaml and fixture inputs, so
 // `secrets` commands run the real flow (Nix evaluation of the generated flake included) offline.
 
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { generateIdentity, identityToRecipient } from "age-encryption";
 import { runCli, type CliRun } from "../support/cli.js";
@@ -40,6 +47,8 @@ export async function fleetFixture(): Promise<FleetFixture> {
     SOPS_AGE_KEY_FILE: undefined,
     XDG_CONFIG_HOME: undefined,
     HOME: home.dir,
+    // Plaintext workspaces of this fixture's runs only (not the machine's /dev/shm).
+    XDG_RUNTIME_DIR: mkdtempSync(join(home.dir, "run-")),
     NIX_CONFIG,
   };
   return { dir, identity, recipient, overrides, env, home: home.dir, cleanup: home.cleanup };
