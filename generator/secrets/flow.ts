@@ -3,7 +3,7 @@
 // one transaction. Any failure before that leaves every committed file as it was and keeps the
 // edit (0600) with a message saying how to resume.
 
-import { chmodSync, existsSync, readFileSync, rmSync, rmdirSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { diag } from "../errors.js";
 import { applyChanges } from "./commit.js";
@@ -205,7 +205,14 @@ export async function editSecrets(o: EditOptions): Promise<number> {
     return 1;
   } finally {
     ws.close(!ok);
-    if (!ok && ws.keptFile) io.stderr.write(resumeHint(ws.keptFile));
+    let kept = ws.keptFile;
+    // A failed resume of a kept edit keeps the new text in that same file: one copy, one hint.
+    if (!ok && kept && o.resume && isKeptEdit(o.resume, io.env)) {
+      writeFileSync(o.resume, readFileSync(kept), { mode: 0o600 });
+      removeKeptEdit(kept);
+      kept = o.resume;
+    }
+    if (!ok && kept) io.stderr.write(resumeHint(kept));
   }
 }
 
