@@ -305,6 +305,22 @@ describe.skipIf(!nix)("plan.nix: deploy argv", () => {
       "@source@#mini",
     ]);
   });
+  it("remote darwin switch: sudo for every SSH user but root, even without useRemoteSudo", () => {
+    const as = (targetHost: string, useRemoteSudo: boolean, mode: string | null = null) => {
+      const m = {
+        ...meta,
+        mini: { ...(meta.mini as object), deploy: { targetHost, useRemoteSudo } },
+      };
+      const steps = job(plan({ action: "deploy", names: ["mini"], mode }, m), "mini").steps;
+      return steps.at(-1).argv.slice(1, 3);
+    };
+    expect(as("admin@mini", false)).toEqual(["admin@mini", "sudo"]);
+    expect(as("mini", false)).toEqual(["mini", "sudo"]);
+    expect(as("root@mini", false)).toEqual(["root@mini", "darwin-rebuild"]);
+    expect(as("root@mini", true)).toEqual(["root@mini", "sudo"]);
+    // --dry-run only builds: no root needed
+    expect(as("admin@mini", false, "build")).toEqual(["admin@mini", "darwin-rebuild"]);
+  });
   it("quotes an ssh option with spaces in NIX_SSHOPTS", () => {
     const m = {
       ...meta,

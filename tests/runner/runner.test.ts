@@ -173,9 +173,11 @@ describe.skipIf(!nix)("runner: what runs", () => {
         ...KEEPALIVE.split(" "),
         "--",
         "admin@mini",
+        "sudo",
         "darwin-rebuild",
         "switch",
         "--flake",
+        // the flake's own path, not the input's that current Nix prints first
         "/nix/store/0000000000000000000000000000000a-source#mini",
       ],
     ]);

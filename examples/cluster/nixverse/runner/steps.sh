@@ -60,6 +60,21 @@ activate() {
   "$@"
 }
 
+# flake_archive_path <output> — the flake's own store path from `nix flake archive --json`
+# (its last line; a wrapper may print before it): the "path" of the outermost object. Every
+# input nests its own {"path": …, "inputs": …}, and current Nix (2.26, 2.34) sorts keys, so
+# "inputs" with their paths come first: nested objects are dropped before looking. Nothing in
+# that JSON (store paths, input names) contains a brace or a quote.
+flake_archive_path() {
+  local json=$1
+  while [[ $json == *$'\n' ]]; do json=${json%$'\n'}; done
+  json=${json##*$'\n'}
+  while [[ $json =~ ^(\{.*)\{[^{}]*\}(.*\})$ ]]; do
+    json=${BASH_REMATCH[1]}null${BASH_REMATCH[2]}
+  done
+  [[ $json =~ \"path\":[[:space:]]*\"(/[^\"]*)\" ]] && printf '%s' "${BASH_REMATCH[1]}"
+}
+
 # run_step <job> <step prefix> <tree> — one step of a node; returns its status.
 run_step() {
   local i=$1 p=$2 tree=$3 a
@@ -102,8 +117,7 @@ run_step() {
       local json
       json=$("${cmd[@]}") || return $?
       printf '%s\n' "$json"
-      remote_source=${json#*\"path\":\"}
-      remote_source=${remote_source%%\"*}
+      remote_source=$(flake_archive_path "$json")
       [[ $remote_source == /* ]] || {
         echo "could not read the store path from nix flake archive"
         return 1

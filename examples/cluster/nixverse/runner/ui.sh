@@ -86,9 +86,10 @@ closure goes over with `nix copy --to ssh://<deploy.targetHost>` (--substitute-o
 with deploy.useSubstitutes), the system profile is set and switch-to-configuration runs
 (through systemd-run when the target runs systemd, so it finishes if SSH drops; sudo with
 deploy.useRemoteSudo). nix-darwin nodes: the profile, then the system's activate. With
-deploy.method = "nixos-rebuild": one nixos-rebuild --flake <flake>#<node> (darwin-rebuild)
-per node, as before. Nodes without deploy.targetHost are deployed locally (only one at a
-time). The node's host key and fs/ files (secrets/fs decrypted with the node key) are copied
+deploy.method = "nixos-rebuild": one nixos-rebuild --flake <flake>#<node> (darwin-rebuild,
+with sudo unless run as root: nix-darwin's switch needs root, so a remote user other than root
+needs sudo without a password) per node, as before. Nodes without deploy.targetHost are
+deployed locally (only one at a time). The node's host key and fs/ files (secrets/fs decrypted with the node key) are copied
 to the host before activation. Every ssh has keepalives (ServerAliveInterval=15).
 
 Options:

@@ -218,6 +218,11 @@ let
           d = m.deploy;
           remote = d.targetHost != null;
           darwinMode = if mode == "build" then "build" else "switch";
+          # Current nix-darwin's `darwin-rebuild switch` refuses to run unless root: sudo for
+          # every SSH user but root (useRemoteSudo asks for it even then).
+          remoteSudo =
+            darwinMode == "switch"
+            && (d.useRemoteSudo || builtins.substring 0 5 d.targetHost != "root@");
           ssh = sshArgv d;
           sshEnv = {
             NIX_SSHOPTS = concatStringsSep " " (map shellWord (sshOptArgs d.sshOpts));
@@ -239,7 +244,7 @@ let
             ] sshEnv)
             (step "run" (
               ssh
-              ++ optional (d.useRemoteSudo && darwinMode == "switch") "sudo"
+              ++ optional remoteSudo "sudo"
               ++ [
                 "darwin-rebuild"
                 darwinMode
