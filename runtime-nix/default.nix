@@ -96,9 +96,11 @@ let
 
   # `nix run . <command>`: the generated runner script (it reads `public.plan`). toString: the
   # flake source is already in the store; interpolating the path would copy it a second time.
+  # meta.description: `nix flake check` / `show` warn about an app without one.
   runner = {
     type = "app";
     program = "${toString flakePath}/nixverse/run.sh";
+    meta.description = "Deploy, build and install the fleet's nodes (nix run . -- node --help)";
   };
   ownApps = {
     default = runner;

@@ -83,4 +83,22 @@ describe.each(Object.entries(examples))("examples/%s", (name, expected) => {
       expect(JSON.parse(r.stdout)).toEqual(expected[os]);
     }
   });
+
+  it("nix flake show: the runner apps have a description, and Nix warns about none", async () => {
+    const work = copyTree(committed);
+    const fx = writeFixtureInputs();
+    const overrides = overrideArgs(await flakeInputNames(work), fx);
+    const r = await execa(
+      "nix",
+      ["flake", "show", "--json", "--no-write-lock-file", `path:${work}`, ...overrides],
+      { env: nixEnv(), reject: false },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/lacks attribute 'meta'|error/);
+    const apps = (JSON.parse(r.stdout) as { apps: Record<string, Record<string, unknown>> }).apps;
+    expect(apps["x86_64-linux"]!.default).toMatchObject({
+      type: "app",
+      description: expect.stringMatching(/node --help/),
+    });
+  });
 });

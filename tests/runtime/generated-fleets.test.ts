@@ -1,10 +1,20 @@
 // Tier B: whole generated fleets — laziness on a 30-node fleet (one node's evaluation touches no
-// other node), and the cluster example's cross-references.
+// other node), the cluster example's cross-references, and `nix flake check` on an example.
 
+import { cpSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generatedFlake } from "./support/generate.js";
-import { flakeError, flakeValue, repoRoot, tierBMissing } from "./support/nix.js";
+import {
+  flakeError,
+  flakeInputNames,
+  flakeValue,
+  overridesFor,
+  repoRoot,
+  run,
+  tierBMissing,
+} from "./support/nix.js";
 
 const missing = tierBMissing();
 if (missing) console.log(`SKIPPED: generated fleet tests (tier B): ${missing}`);
@@ -192,5 +202,24 @@ describe.skipIf(missing !== null)("examples/fleet", () => {
       buildOnRemote: true,
       targetHost: "root@10.0.1.11",
     });
+  });
+});
+
+describe.skipIf(missing !== null)("nix flake check on a generated example", () => {
+  it("passes over the stand-ins, with no warning about the runner apps", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nixverse-check-"));
+    cpSync(join(repoRoot, "examples", "quickstart"), dir, { recursive: true });
+    const names = await flakeInputNames(dir);
+    const r = await run("nix", [
+      "flake",
+      "check",
+      "--no-write-lock-file",
+      `path:${dir}`,
+      ...overridesFor(names),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("all checks passed!");
+    expect(r.stderr).toMatch(/checking app 'apps\.x86_64-linux\.default'/);
+    expect(r.stderr).not.toMatch(/lacks attribute 'meta'/);
   });
 });
