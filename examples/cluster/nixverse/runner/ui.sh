@@ -89,8 +89,8 @@ deploy.useRemoteSudo). nix-darwin nodes: the profile, then the system's activate
 deploy.method = "nixos-rebuild": one nixos-rebuild --flake <flake>#<node> (darwin-rebuild,
 with sudo unless run as root: nix-darwin's switch needs root, so a remote user other than root
 needs sudo without a password) per node, as before. Nodes without deploy.targetHost are
-deployed locally (only one at a time). The node's host key and fs/ files (secrets/fs decrypted with the node key) are copied
-to the host before activation. Every ssh has keepalives (ServerAliveInterval=15).
+deployed locally (only one at a time). The node's host key and fs/ files (secrets/fs decrypted
+with the node key) are copied to the host before activation. Every ssh has keepalives (ServerAliveInterval=15).
 
 Options:
       --goal G       switch (default), boot, test, dry-activate or build
