@@ -309,10 +309,14 @@ describe.skipIf(!nix)("plan.nix: deploy argv", () => {
     const as = (targetHost: string, useRemoteSudo: boolean, mode: string | null = null) => {
       const m = {
         ...meta,
-        mini: { ...(meta.mini as object), deploy: { targetHost, useRemoteSudo } },
+        mini: {
+          ...(meta.mini as object),
+          deploy: { ...(meta.mini as any).deploy, targetHost, useRemoteSudo },
+        },
       };
       const steps = job(plan({ action: "deploy", names: ["mini"], mode }, m), "mini").steps;
-      return steps.at(-1).argv.slice(1, 3);
+      const argv: string[] = steps.at(-1).argv;
+      return argv.slice(argv.indexOf("--") + 1, argv.indexOf("--") + 3);
     };
     expect(as("admin@mini", false)).toEqual(["admin@mini", "sudo"]);
     expect(as("mini", false)).toEqual(["mini", "sudo"]);
