@@ -1,10 +1,11 @@
 // tree on disk → files to write: the whole generator between the scan and the write, as one call.
 
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "./config/config.js";
 import { DEFAULT_CONFIG, parseConfig } from "./config/config.js";
 import type { Diagnostic, Result } from "./errors.js";
-import { fail, ok } from "./errors.js";
+import { fail, ok, warning } from "./errors.js";
 import type { LoadedFleet } from "./model/load.js";
 import { loadFleet } from "./model/load.js";
 import { parseNix } from "./nix/parse.js";
@@ -75,6 +76,27 @@ export async function planGeneration(root: string): Promise<Result<Generation>> 
     config: config.value,
     inputs: inputs.value,
     files,
-    warnings: fleet.value.warnings,
+    warnings: [...fleet.value.warnings, ...submoduleHint(absRoot, fleet.value, config.value)],
   });
+}
+
+/**
+ * A private/ git submodule is invisible to a plain `--flake .#node` (git+file without
+ * submodules, on every Nix version); the runner adds `?submodules=1` itself, a user typing
+ * nixos-rebuild does not. Said once per run, with a real node name.
+ */
+function submoduleHint(root: string, fleet: LoadedFleet, config: Config): Diagnostic[] {
+  if (config.submodules || !existsSync(path.join(root, "private", ".git"))) return [];
+  const nodes = Object.values(fleet.model.nodes).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const node = nodes.find((n) => n.os.value === "nixos") ?? nodes[0];
+  const name = node?.name ?? "<node>";
+  const tool = node?.os.value === "darwin" ? "darwin-rebuild" : "nixos-rebuild";
+  return [
+    warning(
+      "private-submodule",
+      `private/ is a git submodule, which \`--flake .#${name}\` leaves out: use \`sudo ${tool} switch --flake '.?submodules=1#${name}'\` (nix run . -- node deploy adds it itself)`,
+      { file: "private" },
+      "or set `submodules: true` in nixverse.yaml (needs Nix ≥ 2.27) and plain `.#<node>` works",
+    ),
+  ];
 }

@@ -24,6 +24,8 @@ export interface Config {
   /** Flake description. */
   description: string | null;
   deploy: { parallel: number };
+  /** `inputs.self.submodules = true` in flake.nix (Nix ≥ 2.27): git submodules (private/) are part of the flake. */
+  submodules: boolean;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -32,9 +34,10 @@ export const DEFAULT_CONFIG: Config = {
   systems: null,
   description: null,
   deploy: { parallel: 10 },
+  submodules: false,
 };
 
-export const CONFIG_KEYS = ["stable", "channels", "systems", "description", "deploy"];
+export const CONFIG_KEYS = ["stable", "channels", "systems", "description", "deploy", "submodules"];
 const KNOWN_INPUT_KEYS = ["nixpkgs", "home-manager", "nix-darwin", "sops-nix", "disko"];
 const RELEASE = /^\d\d\.\d\d$/;
 /** A flake reference with a scheme: github:…, git+https://…, path:…, https://…, tarball+…, … */
@@ -153,6 +156,15 @@ export function parseConfig(source: string, file = "nixverse.yaml"): Result<Conf
             );
         }
         config.systems = systems;
+        break;
+      }
+      case "submodules": {
+        if (isScalar(value) && typeof value.value === "boolean") config.submodules = value.value;
+        else
+          err(
+            value,
+            "submodules must be true or false (true: flake.nix says inputs.self.submodules = true)",
+          );
         break;
       }
       case "deploy": {

@@ -20,6 +20,8 @@ export interface Adoption {
   dropped: string[];
   /** The flake's `description`, if it was a plain string (goes to nixverse.yaml). */
   description: string | null;
+  /** The flake said `inputs.self.submodules = true` (goes to nixverse.yaml as `submodules: true`). */
+  submodules: boolean;
   /** Things the user should look at; adoption still proceeds. */
   warnings: Diagnostic[];
 }
@@ -35,6 +37,24 @@ function literalString(e: Expr): string | null {
   const s = unparen(e);
   if (s.kind !== "String" || !s.parts.every((p) => p.kind === "Text")) return null;
   return s.parts.map((p) => (p.kind === "Text" ? p.value : "")).join("");
+}
+
+/**
+ * `self.submodules = true` in flake inputs, as `self.submodules = …`, `self = { submodules = …; }`
+ * (`rest` is the path after `self`). `self` is no input: it becomes nixverse.yaml's `submodules`.
+ */
+function selfSubmodules(rest: AttrBinding["path"], value: Expr): boolean | null {
+  const names = rest.map((p) => staticName(p));
+  const v = unparen(value);
+  if (names.length === 1 && names[0] === "submodules" && v.kind === "Var") {
+    if (v.name === "true") return true;
+    if (v.name === "false") return false;
+  }
+  if (names.length === 0 && v.kind === "AttrSet" && v.bindings.length === 1) {
+    const b = v.bindings[0]!;
+    if (b.kind === "AttrBinding") return selfSubmodules(b.path, b.value);
+  }
+  return null;
 }
 
 /** One piece of inputs.nix: the comments above a binding, then the binding's own text. */
@@ -54,6 +74,20 @@ export function planAdoption(parsed: ParsedFile): Result<Adoption> {
   const pieces: Piece[] = [];
   const dropped: string[] = [];
   let description: string | null = null;
+  let submodules = false;
+  const onSelf = (b: AttrBinding, rest: AttrBinding["path"]) => {
+    const s = selfSubmodules(rest, b.value);
+    if (s === null)
+      warnings.push(
+        warning(
+          "adopt-self",
+          "only `inputs.self.submodules` is carried over from flake.nix's inputs.self",
+          where(b.span),
+          "set `submodules: true` in nixverse.yaml for submodules; other settings of self are dropped",
+        ),
+      );
+    else submodules ||= s;
+  };
 
   /** Comments (whole lines) between `from` and `to`, kept verbatim. */
   const commentsBetween = (from: number, to: number): string =>
@@ -79,7 +113,7 @@ export function planAdoption(parsed: ParsedFile): Result<Adoption> {
           diag("adopt-inputs", "flake.nix's inputs is not an attribute set", where(set.span)),
         );
       }
-      const inner = innerText(parsed, set, dropped);
+      const inner = innerText(parsed, set, dropped, onSelf);
       if (!inner.ok) return inner;
       pieces.push({ names: inner.value.names, text: leading + reindent(inner.value.text, 0) });
       continue;
@@ -92,6 +126,10 @@ export function planAdoption(parsed: ParsedFile): Result<Adoption> {
       );
     if (DROPPED_INPUTS.includes(name)) {
       if (!dropped.includes(name)) dropped.push(name);
+      continue;
+    }
+    if (name === "self") {
+      onSelf(b, b.path.slice(2));
       continue;
     }
     pieces.push({
@@ -126,6 +164,7 @@ export function planAdoption(parsed: ParsedFile): Result<Adoption> {
     moved,
     dropped,
     description,
+    submodules,
     warnings,
   });
 }
@@ -138,6 +177,7 @@ function innerText(
   parsed: ParsedFile,
   set: AttrSet,
   dropped: string[],
+  onSelf: (b: AttrBinding, rest: AttrBinding["path"]) => void,
 ): Result<{ text: string; names: string[] }> {
   const { source, file } = parsed;
   const names: string[] = [];
@@ -164,6 +204,9 @@ function innerText(
     }
     if (DROPPED_INPUTS.includes(name)) {
       if (!dropped.includes(name)) dropped.push(name);
+      cuts.push(wholeLines(source, b.span.start.offset, b.span.end.offset));
+    } else if (name === "self") {
+      onSelf(b, b.path.slice(1));
       cuts.push(wholeLines(source, b.span.start.offset, b.span.end.offset));
     } else if (!names.includes(name)) names.push(name);
   }

@@ -115,10 +115,15 @@ export async function initFleet(
     result.adoption = adoption.value;
     result.warnings.push(...adoption.value.warnings);
     toWrite.set("inputs.nix", adoption.value.inputsNix);
-    if (adoption.value.description !== null && !existsSync(path.join(root, "nixverse.yaml"))) {
+    const { description, submodules } = adoption.value;
+    if ((description !== null || submodules) && !existsSync(path.join(root, "nixverse.yaml"))) {
+      const settings = {
+        ...(description !== null ? { description } : {}),
+        ...(submodules ? { submodules } : {}),
+      };
       toWrite.set(
         "nixverse.yaml",
-        `# Settings of nixverse-gen (every key is optional; see its README).\n${stringify({ description: adoption.value.description })}`,
+        `# Settings of nixverse-gen (every key is optional; see its README).\n${stringify(settings)}`,
       );
     }
   } else if (existsSync(path.join(root, "nodes"))) {

@@ -55,7 +55,14 @@ export function readUserInputs(parsed: ParsedFile): Result<UserInputs> {
       continue;
     }
     if (name === "self") {
-      errors.push(diag("inputs-self", "an input cannot be called self", at(first.span)));
+      errors.push(
+        diag(
+          "inputs-self",
+          "an input cannot be called self",
+          at(first.span),
+          "for inputs.self.submodules = true, set `submodules: true` in nixverse.yaml",
+        ),
+      );
       continue;
     }
     names.add(name);

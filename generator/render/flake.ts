@@ -38,6 +38,7 @@ export function renderFlake(
   const header = userInputs ? reindent(userInputs.header, 4) : "";
   return template()({
     description: config.description === null ? null : nixString(config.description),
+    submodules: config.submodules,
     userInputs: userInputs
       ? {
           file: userInputs.file,

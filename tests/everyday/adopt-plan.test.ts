@@ -54,6 +54,27 @@ function plan(source: string) {
   return a.value;
 }
 
+describe("inputs.self", () => {
+  it("is no input: `self.submodules = true` becomes the submodules setting, in either form", () => {
+    const nested = plan(
+      NESTED.replace("  inputs = {\n", "  inputs = {\n    self.submodules = true;\n"),
+    );
+    expect(nested.submodules).toBe(true);
+    expect(nested.moved).not.toContain("self");
+    expect(nested.inputsNix).not.toMatch(/\bself\b/);
+    const flat = plan(FLAT.replace("{\n", "{\n  inputs.self.submodules = true;\n"));
+    expect(flat.submodules).toBe(true);
+    expect(flat.inputsNix).not.toMatch(/\bself\b/);
+    expect(plan(NESTED).submodules).toBe(false);
+  });
+  it("warns about other settings of self, which are dropped", () => {
+    const a = plan(NESTED.replace("  inputs = {\n", "  inputs = {\n    self.lfs = true;\n"));
+    expect(a.submodules).toBe(false);
+    expect(a.inputsNix).not.toMatch(/\bself\b/);
+    expect(a.warnings.map((w) => w.code)).toContain("adopt-self");
+  });
+});
+
 async function nixValue(file: string, expr: string): Promise<unknown> {
   const r = await execa(
     "nix-instantiate",

@@ -1,4 +1,5 @@
 // nixverse.yaml: every documented key accepted, every mistake reported at its file:line:col.
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -21,6 +22,7 @@ description: My machines
 systems: [x86_64-linux, aarch64-darwin]
 deploy:
   parallel: 4
+submodules: true
 channels:
   edge: github:NixOS/nixpkgs/master
   lts:
@@ -39,6 +41,7 @@ channels:
         description: "My machines",
         systems: ["x86_64-linux", "aarch64-darwin"],
         deploy: { parallel: 4 },
+        submodules: true,
         channels: {
           edge: {
             nixpkgs: {
@@ -70,7 +73,7 @@ channels:
 
   it("points at the offending key or value", () => {
     expect(errorsOf("stabel: 26.05\n")).toEqual([
-      'nixverse.yaml:1:1: error: unknown setting "stabel" (did you mean "stable"?) (known settings: stable, channels, systems, description, deploy)',
+      'nixverse.yaml:1:1: error: unknown setting "stabel" (did you mean "stable"?) (known settings: stable, channels, systems, description, deploy, submodules)',
     ]);
     expect(errorsOf("stable: latest\n")).toEqual([
       'nixverse.yaml:1:9: error: stable must be a NixOS release like "26.05", not "latest"',
@@ -114,6 +117,40 @@ channels:
       "nixverse.yaml:3:13: error: deploy.parallel must be a positive integer",
     );
     expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("submodules: true puts inputs.self.submodules into flake.nix, and silences the submodule hint", async () => {
+    const tree = {
+      "nodes/b/node.nix": '{ os = "nixos"; channel = "unstable"; }\n',
+      "nodes/b/configuration.nix": "{ }\n",
+      "nodes/a/node.nix": '{ os = "nixos"; channel = "unstable"; }\n',
+      "nodes/a/configuration.nix": "{ }\n",
+      // what `git submodule add` leaves: a .git file pointing into the outer repository
+      "private/.git": "gitdir: ../.git/modules/private\n",
+    };
+    const plain = makeTree(tree);
+    const r = await runCli(["gen"], plain);
+    expect(r.code).toBe(0);
+    // once, with a real node and the exact quoting a shell needs
+    expect(r.stderr.match(/submodule/g)?.length).toBe(3);
+    expect(r.stderr.split("\n").filter((l) => l.includes("warning")).length).toBe(1);
+    expect(r.stderr).toContain("`sudo nixos-rebuild switch --flake '.?submodules=1#a'`");
+    expect(r.stderr).toContain("`submodules: true` in nixverse.yaml");
+    expect(readFileSync(path.join(plain, "flake.nix"), "utf8")).not.toContain("self.submodules");
+
+    const opted = makeTree({ ...tree, "nixverse.yaml": "submodules: true\n" });
+    const o = await runCli(["gen"], opted);
+    expect(o.stderr).toBe("");
+    expect(o.code).toBe(0);
+    const v = await execa(
+      "nix-instantiate",
+      ["--eval", "--strict", "--json", "-E", `(import ${opted}/flake.nix).inputs.self`],
+      { env: nixEnv() },
+    );
+    expect(JSON.parse(v.stdout)).toEqual({ submodules: true });
+    expect(errorsOf("submodules: yes please\n")[0]).toMatch(
+      /^nixverse\.yaml:1:13: error: submodules must be true or false/,
+    );
   });
 
   it("decides the URLs of the inputs gen adds, as Nix reads the generated flake", async () => {

@@ -269,6 +269,29 @@ describe("init adopting a Nixverse repository", () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
+  it("keeps inputs.self.submodules = true: nixverse.yaml says so, and the new flake.nix too", async () => {
+    for (const form of [
+      "    self.submodules = true; # private/ is a submodule\n",
+      "    self = { submodules = true; };\n",
+    ]) {
+      const dir = makeTree({
+        ...NIXVERSE_TREE,
+        "flake.nix": NIXVERSE_FLAKE.replace("  inputs = {\n", `  inputs = {\n${form}`),
+      });
+      const r = await runCli(["init"], dir);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(readFileSync(path.join(dir, "inputs.nix"), "utf8")).not.toMatch(/\bself\b/);
+      expect(readFileSync(path.join(dir, "nixverse.yaml"), "utf8")).toMatch(/^submodules: true$/m);
+      const v = await execa(
+        "nix-instantiate",
+        ["--eval", "--strict", "--json", "-E", `(import ${dir}/flake.nix).inputs.self`],
+        { env: nixEnv() },
+      );
+      expect(JSON.parse(v.stdout)).toEqual({ submodules: true });
+    }
+  });
+
   it("refuses when inputs.nix exists already", async () => {
     const dir = makeTree({ ...NIXVERSE_TREE, "inputs.nix": "{ }\n" });
     const before = snapshot(dir);
