@@ -234,9 +234,10 @@ export function linkEntities(files: EntityFile[]): Result<Entities> {
 
   // Cycles, before any walk that would loop forever.
   const reported = new Set<string>();
+  const acyclic = new Set<string>();
   for (const g of linked.values()) {
     if (g.type !== "group") continue;
-    const cycle = findCycle(g.name, linked);
+    const cycle = findCycle(g.name, linked, acyclic);
     if (!cycle) continue;
     const key = [...new Set(cycle)].sort(byString).join(",");
     if (reported.has(key)) continue;
@@ -257,48 +258,72 @@ export function linkEntities(files: EntityFile[]): Result<Entities> {
 
   const get = (n: string) => linked.get(n)!;
 
-  // groupNames (§2.5): walk(parentNames) ++ parentNames, walk prepending each level's parents.
-  const groupNamesOf = (e: Linked): string[] => {
-    const fold = (acc: string[], entityNames: string[]): string[] =>
-      entityNames.reduce((a, n) => {
-        const parents = get(n).parentNames;
-        return fold([...parents, ...a], parents);
-      }, acc);
-    return [...fold([], e.parentNames), ...e.parentNames];
+  // Nixverse's walks below fold over every path up (or down) the group graph, so with
+  // diamond-shaped groups (each listing both groups of the next level) their results grow
+  // exponentially, mostly with repeats. Each fold only prepends (appends) to its accumulator, so
+  // the walk from a name is its parents' walks in a fixed order around the name's own part:
+  // memoised per name and deduplicated (first occurrence kept), the order of first occurrences
+  // is Nixverse's, and the cost is polynomial (README "Groups").
+  const memo = <T>(f: (name: string, self: (n: string) => T[]) => T[], key: (t: T) => unknown) => {
+    const cache = new Map<string, T[]>();
+    const self = (name: string): T[] => {
+      let v = cache.get(name);
+      if (!v) {
+        v = dedupe(f(name, self), key);
+        cache.set(name, v);
+      }
+      return v;
+    };
+    return self;
   };
 
-  // Definition order (§2.4): depth-first pre-order up the parent graph, each level prepended.
+  // groupNames (§2.5): walk(parentNames) ++ parentNames, walk prepending each level's parents:
+  // up(n) = up(p_k) ++ … ++ up(p_1) ++ parents(n).
+  const up = memo<string>(
+    (n, self) => {
+      const parents = get(n).parentNames;
+      return [...[...parents].reverse().flatMap(self), ...parents];
+    },
+    (x) => x,
+  );
+  const groupNamesOf = (e: Linked): string[] => up(e.name);
+
+  // Definition order (§2.4): depth-first pre-order up the parent graph, each level prepended:
+  // defsUp(n) = defsUp(p_k) ++ … ++ defsUp(p_1) ++ (each parent's common and n entries).
+  const defsUp = memo<RawDef>(
+    (childName, self) => {
+      const parents = get(childName).parentNames;
+      const level = parents.flatMap((p) =>
+        get(p).defs.flatMap((def) => {
+          const out: RawDef[] = [];
+          const common = bindingsOf(def).find((b) => b.name === "common");
+          if (common) out.push(groupDef(def, common));
+          const own = bindingsOf(def).find((b) => b.name === childName);
+          if (own) out.push(groupDef(def, own));
+          return out;
+        }),
+      );
+      return [...[...parents].reverse().flatMap(self), ...level];
+    },
+    (d) => `${d.file}#${d.attr}`,
+  );
   const defsOf = (e: Linked): RawDef[] => {
-    const fold = (acc: RawDef[], entityNames: string[]): RawDef[] =>
-      entityNames.reduce((a, childName) => {
-        const parents = get(childName).parentNames;
-        const level = parents.flatMap((p) =>
-          get(p).defs.flatMap((def) => {
-            const out: RawDef[] = [];
-            const common = bindingsOf(def).find((b) => b.name === "common");
-            if (common) out.push(groupDef(def, common));
-            const own = bindingsOf(def).find((b) => b.name === childName);
-            if (own) out.push(groupDef(def, own));
-            return out;
-          }),
-        );
-        return fold([...level, ...a], parents);
-      }, acc);
     const own: RawDef[] = e.defs.flatMap((d) =>
       d.kind === "node" ? [{ file: d.file, attr: null, loc: d.loc, expr: d.expr }] : [],
     );
-    return [...fold([], [e.name]), ...own];
+    return [...defsUp(e.name), ...own];
   };
 
-  // Descendants (§3.4): childNames ++ DFS appending each level's children.
-  const descendantsOf = (e: Linked): string[] => {
-    const fold = (acc: string[], entityNames: string[]): string[] =>
-      entityNames.reduce((a, n) => {
-        const children = get(n).childNames;
-        return fold([...a, ...children], children);
-      }, acc);
-    return [...e.childNames, ...fold([], e.childNames)];
-  };
+  // Descendants (§3.4): childNames ++ DFS appending each level's children:
+  // down(n) = children(n) ++ down(c_1) ++ … ++ down(c_k).
+  const down = memo<string>(
+    (n, self) => {
+      const children = get(n).childNames;
+      return [...children, ...children.flatMap(self)];
+    },
+    (x) => x,
+  );
+  const descendantsOf = (e: Linked): string[] => down(e.name);
 
   const result: Entities = { nodes: new Map(), groups: new Map() };
   for (const e of linked.values()) {
@@ -341,6 +366,16 @@ export function linkEntities(files: EntityFile[]): Result<Entities> {
   return ok(result);
 }
 
+function dedupe<T>(xs: T[], key: (t: T) => unknown): T[] {
+  const seen = new Set<unknown>();
+  return xs.filter((x) => {
+    const k = key(x);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 function groupDef(def: EntityFile, b: GroupBinding): RawDef {
   return { file: def.file, attr: b.name, loc: b.loc, expr: b.value };
 }
@@ -354,17 +389,32 @@ function bindingLoc(defs: EntityFile[], key: string) {
   return at(d);
 }
 
-/** Walks up from a group; returns the containment chain when it comes back to a visited name. */
-function findCycle(start: string, linked: Map<string, { parentNames: string[] }>): string[] | null {
+/**
+ * Walks up from a group; returns the containment chain when it comes back to a name on the path.
+ * `acyclic` holds names already known to lead to no cycle (shared across starts), so a diamond of
+ * groups is walked once per name, not once per path.
+ */
+function findCycle(
+  start: string,
+  linked: Map<string, { parentNames: string[] }>,
+  acyclic: Set<string> = new Set(),
+): string[] | null {
   // path is kept child-first: [start]; walking to parent p makes "p ⊇ …".
-  const walk = (name: string, visited: Set<string>, path: string[]): string[] | null => {
+  const onPath = new Set<string>([start]);
+  const walk = (name: string, path: string[]): string[] | null => {
     for (const p of linked.get(name)?.parentNames ?? []) {
       // Keep only the loop itself: an ancestor cycle reached from outside is reported once.
-      if (visited.has(p)) return [p, ...path.slice(0, path.indexOf(p) + 1)];
-      const found = walk(p, new Set([...visited, p]), [p, ...path]);
+      if (onPath.has(p)) return [p, ...path.slice(0, path.indexOf(p) + 1)];
+      if (acyclic.has(p)) continue;
+      onPath.add(p);
+      const found = walk(p, [p, ...path]);
+      onPath.delete(p);
       if (found) return found;
+      acyclic.add(p);
     }
     return null;
   };
-  return walk(start, new Set([start]), [start]);
+  const found = walk(start, [start]);
+  if (!found) acyclic.add(start);
+  return found;
 }

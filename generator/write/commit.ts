@@ -5,10 +5,10 @@ import path from "node:path";
 import type { Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
 import type { GeneratedFiles } from "../render/generated.js";
-import { GENERATED_MARK } from "../render/generated.js";
+
 import { applyAtomically, UnsafeTargetError } from "./atomic.js";
 import type { Changes } from "./existing.js";
-import { changesBetween, readOwned } from "./existing.js";
+import { changesBetween, isGenerated, readOwned } from "./existing.js";
 import { intentToAdd } from "../io/files.js";
 import { editedSinceStamp } from "../render/stamp.js";
 import { editedInputs } from "./hand-edits.js";
@@ -22,12 +22,7 @@ export interface WriteOutcome {
   diff: string;
 }
 
-export function isGenerated(content: string): boolean {
-  return content
-    .split("\n")
-    .slice(0, 3)
-    .some((l) => l.includes(GENERATED_MARK));
-}
+export { isGenerated };
 
 export async function commitGeneration(
   root: string,

@@ -3,7 +3,15 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { GeneratedFile } from "../render/generated.js";
-import { OWNED_DIR } from "../render/generated.js";
+import { GENERATED_MARK, OWNED_DIR } from "../render/generated.js";
+
+/** The generator's mark in the first lines: only such files are ever removed by `gen`. */
+export function isGenerated(content: string): boolean {
+  return content
+    .split("\n")
+    .slice(0, 3)
+    .some((l) => l.includes(GENERATED_MARK));
+}
 
 export async function readOwned(root: string): Promise<Map<string, GeneratedFile>> {
   const out = new Map<string, GeneratedFile>();
@@ -38,7 +46,7 @@ export async function readOwned(root: string): Promise<Map<string, GeneratedFile
 export interface Changes {
   /** New or different content or mode. */
   write: string[];
-  /** Owned files the new generation no longer has. */
+  /** Files the generator wrote (they carry its mark) that the new generation no longer has. */
   remove: string[];
 }
 
@@ -53,6 +61,10 @@ export function changesBetween(
     })
     .map(([rel]) => rel)
     .sort();
-  const remove = [...existing.keys()].filter((rel) => !wanted.has(rel)).sort();
+  // A file of the user's under nixverse/ (no mark) is never removed.
+  const remove = [...existing]
+    .filter(([rel, f]) => !wanted.has(rel) && isGenerated(f.content))
+    .map(([rel]) => rel)
+    .sort();
   return { write, remove };
 }

@@ -89,7 +89,7 @@ describe("linkEntities", () => {
     });
   });
 
-  it("orders a diamond's definitions like Nixverse (common twice)", () => {
+  it("orders a diamond's definitions like Nixverse, each definition once (first kept)", () => {
     const r = linkEntities([
       group("top", ["common", "a", "b"]),
       group("a", ["common", "n1"]),
@@ -98,10 +98,10 @@ describe("linkEntities", () => {
     ]);
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     const n1 = r.value.nodes.get("n1")!;
+    // Nixverse lists top's common twice (once per path: top#common, top#b, top#common, top#a, …).
     expect(defNames(n1.defs)).toEqual([
       "nodes/top/group.nix#common",
       "nodes/top/group.nix#b",
-      "nodes/top/group.nix#common",
       "nodes/top/group.nix#a",
       "nodes/a/group.nix#common",
       "nodes/a/group.nix#n1",
@@ -109,7 +109,26 @@ describe("linkEntities", () => {
       "nodes/b/group.nix#n1",
       "nodes/n1/node.nix",
     ]);
-    expect(n1.groupNames).toEqual(["top", "top", "a", "b"]);
+    expect(n1.groupNames).toEqual(["top", "a", "b"]);
+  });
+
+  it("16 levels of diamonds: one definition per group binding, not one per path", () => {
+    // Level i has groups a<i> and b<i>, each listing both groups of level i+1; the last lists n.
+    const levels = 16;
+    const files = [];
+    for (let i = 0; i < levels; i++) {
+      const next = i + 1 < levels ? [`a${i + 1}`, `b${i + 1}`] : ["n"];
+      files.push(group(`a${i}`, ["common", ...next]), group(`b${i}`, ["common", ...next]));
+    }
+    const r = linkEntities([...files, node("n")]);
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    const n = r.value.nodes.get("n")!;
+    // Every group's common once (32), the binding naming each group of levels 1–15 in both of its
+    // parents (30 · 2), n's two bindings and node.nix: Nixverse's walk would list 2^16 paths.
+    expect(n.defs).toHaveLength(32 + 60 + 2 + 1);
+    expect(new Set(defNames(n.defs)).size).toBe(n.defs.length);
+    expect(n.groupNames).toHaveLength(32);
+    expect(r.value.groups.get("a0")!.descendants).toHaveLength(31);
   });
 
   it("reports a containment cycle with its ⊇ chain at the closing key", () => {

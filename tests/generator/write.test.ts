@@ -63,7 +63,23 @@ describe("writing generated files", () => {
     );
     const r = await runCli(["gen", "--flake", root], root);
     expect(r.stdout).toContain("removed 1");
+    expect(r.stdout).toContain(
+      "nixverse-gen: removed nixverse/lib/obsolete.nix (no longer generated)\n",
+    );
     expect(existsSync(path.join(root, "nixverse/lib/obsolete.nix"))).toBe(false);
+  });
+
+  it("never removes a file of the user's under nixverse/ (one without the generator's mark)", async () => {
+    const root = makeTree(tree);
+    await runCli(["gen", "-q", "--flake", root], root);
+    makeTree({ "nixverse/notes.md": "mine\n", "nixverse/lib/local.nix": "{ }\n" }, root);
+    const before = snapshot(root);
+    const r = await runCli(["gen", "--flake", root], root);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain("removed");
+    expect(snapshot(root)).toEqual(before);
+    const check = await runCli(["gen", "--check", "--flake", root], root);
+    expect(check.code).toBe(0);
   });
 
   it("--check writes nothing and shows a unified diff of what is stale", async () => {

@@ -82,6 +82,8 @@ export const gen: Command = {
         const parts = [`wrote ${o.written.length} file${o.written.length === 1 ? "" : "s"}`];
         if (o.removed.length) parts.push(`removed ${o.removed.length}`);
         ctx.stdout.write(`nixverse-gen: ${parts.join(", ")}: ${root}/flake.nix\n`);
+        for (const rel of o.removed)
+          ctx.stdout.write(`nixverse-gen: removed ${rel} (no longer generated)\n`);
       }
     }
     return 0;
