@@ -181,5 +181,30 @@ ${WEB.map((n) => `  ${n} = { };`).join("\n")}
       "switch-to-configuration",
     );
     expect(JSON.parse(readFileSync(path.join(latest, "summary.json"), "utf8"))).toEqual(summary);
+
+    // --failed: the last run's failures, selected without naming them
+    const again = spawnSync(
+      "bash",
+      [
+        path.join(fleet, "nixverse/run.sh"),
+        "node",
+        "deploy",
+        "--failed",
+        "--skip-unreachable",
+        "--json",
+      ],
+      {
+        cwd: fleet,
+        encoding: "utf8",
+        env: { ...nixEnv(), PATH: `${nix.bin}:${process.env.PATH}` },
+      },
+    );
+    expect(again.status, again.stderr).toBe(0);
+    expect(
+      JSON.parse(again.stdout).nodes.map((n: { node: string; result: string }) => [
+        n.node,
+        n.result,
+      ]),
+    ).toEqual([["down", "skipped"]]);
   });
 });

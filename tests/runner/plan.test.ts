@@ -147,6 +147,28 @@ describe.skipIf(!nix)("plan.nix: names", () => {
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toContain("Unknown node nope");
   });
+  it("selects without evaluating: @all, globs over nodes and groups, !exclusions", () => {
+    const names = (...n: string[]) => plan({ action: "build", names: n }).nodes;
+    expect(names("@all")).toEqual(["db", "lap", "mac", "mini", "web1", "web2"]);
+    expect(names("web*")).toEqual(["web1", "web2"]);
+    expect(names("m*")).toEqual(["mac", "mini"]);
+    expect(names("serv*")).toEqual(["db", "web1", "web2"]); // a group glob: its nodes
+    expect(names("web?", "db")).toEqual(["db", "web1", "web2"]);
+    expect(names("servers", "!web2")).toEqual(["db", "web1"]);
+    expect(names("!web", "!m*")).toEqual(["db", "lap"]); // only exclusions: from all nodes
+    const none = evalPlan(data, meta, { action: "build", names: ["web", "!web*"], flakeDir: F });
+    expect(!none.ok && none.error).toContain("No nodes selected: web !web* leaves none");
+    const nomatch = evalPlan(data, meta, { action: "build", names: ["x*"], flakeDir: F });
+    expect(!nomatch.ok && nomatch.error).toContain("No node or group matches x*; nodes: db, lap");
+  });
+  it("an unknown name lists the known ones and the closest match", () => {
+    const r = evalPlan(data, meta, { action: "build", names: ["wbe1"], flakeDir: F });
+    expect(!r.ok && r.error).toContain(
+      "Unknown node wbe1 (did you mean web1?); nodes: db, lap, mac, mini, web1, web2; groups: servers, web",
+    );
+    const far = evalPlan(data, meta, { action: "build", names: ["zzzzzz"], flakeDir: F });
+    expect(!far.ok && far.error).toContain("Unknown node zzzzzz; nodes:");
+  });
   it("refuses two local nodes in one deploy, but allows them for --dry-run and build", () => {
     const r = evalPlan(data, meta, { action: "deploy", names: ["db", "lap"], flakeDir: F });
     expect(r.ok).toBe(false);

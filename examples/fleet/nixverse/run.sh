@@ -29,10 +29,12 @@ job_pid=()         # the pool's worker process groups
 fleet_version=""   # runnerVersion in fleet.nix
 fleet_parallel=10  # deploy.parallel in fleet.nix
 skip_unreachable=0 # --skip-unreachable
-json=0             # --json: the summary on stdout
-eval_jobs=1        # --eval-jobs N: nix-eval-jobs --workers
-run_start_us=0     # when the stages began
-stage_end_us=0     # when the last stage ended
+from_failed=0      # --failed: the nodes that did not succeed in the last run
+failed_names=()
+json=0         # --json: the summary on stdout
+eval_jobs=1    # --eval-jobs N: nix-eval-jobs --workers
+run_start_us=0 # when the stages began
+stage_end_us=0 # when the last stage ended
 # per job id: ok|failed|skipped|interrupted, the stage it reached, its exit status, its
 # microseconds, and the .drv and out path of its system closure
 job_result=() job_stage=() job_rc=() job_us=() job_drv=() job_out=()
@@ -121,6 +123,7 @@ cmd_node() {
       mode=$m
       ;;
     --skip-unreachable) skip_unreachable=1 ;;
+    --failed) from_failed=1 ;;
     --json) json=1 ;;
     --eval-jobs)
       if ! (($#)) || ! [[ $1 =~ ^[1-9][0-9]*$ ]]; then usage_error "$a needs a positive integer" "node $sub"; fi
@@ -144,7 +147,7 @@ cmd_node() {
     fi
     parallel=$((10#$parallel))
   fi
-  if ((${#names[@]} == 0)); then
+  if ((${#names[@]} == 0 && !from_failed)); then
     "help_$sub" >&2
     exit 2
   fi
@@ -158,6 +161,12 @@ cmd_node() {
   chmod 0700 "$tmp"
   trap 'rm -rf "$tmp"' EXIT
 
+  if ((from_failed)); then
+    local failed
+    failed=$(last_failed "$flake_dir/build/runs/latest/summary.json") || exit 1
+    read -r -a failed_names <<<"$failed"
+    names+=("${failed_names[@]}")
+  fi
   load_plan "$sub" "$mode" "${names[@]}"
   print_plan
   ((show_plan)) && exit 0
@@ -191,17 +200,41 @@ open_run_logs() {
   printf -v id '%(%Y%m%d-%H%M%S)T-%s' -1 "$$"
   log_dir=$runs/$id
   mkdir -p "$log_dir"
-  ln -sfn "$id" "$runs/latest"
+  # (another run may be replacing the same link right now: that one wins)
+  ln -sfn "$id" "$runs/latest" 2>/dev/null || true
   # build/logs was one directory overwritten by each run; an old one is left as it is
   if [[ $runs == "$flake_dir/build/runs" && (-L $flake_dir/build/logs || ! -e $flake_dir/build/logs) ]]; then
-    ln -sfn "runs/$id" "$flake_dir/build/logs"
+    ln -sfn "runs/$id" "$flake_dir/build/logs" 2>/dev/null || true
   fi
+  # the 9 newest finished runs stay besides this one; a run still going (no summary.json yet,
+  # e.g. another deploy at the same time) is never removed
   local -a all=()
-  for old in "$runs"/[0-9]*/; do all+=("${old%/}"); done
-  while ((${#all[@]} > 10)); do
+  for old in "$runs"/[0-9]*/; do
+    [[ -f ${old}summary.json ]] && all+=("${old%/}")
+  done
+  while ((${#all[@]} > 9)); do
     rm -rf -- "${all[0]}"
     all=("${all[@]:1}")
   done
+}
+
+# last_failed <summary.json> — the nodes of that run that did not succeed (failed, interrupted,
+# not run; skipped ones too), space-separated; fails with a message when there are none.
+last_failed() {
+  local file=$1 line out=""
+  if [[ ! -r $file ]]; then
+    printf 'nixverse: --failed: no earlier run here (%s does not exist)\n' "$file" >&2
+    return 1
+  fi
+  while IFS= read -r line; do
+    [[ $line =~ ^\{\"node\":\"([^\"]+)\".*\"result\":\"([^\"]+)\" ]] || continue
+    [[ ${BASH_REMATCH[2]} == ok ]] || out+=" ${BASH_REMATCH[1]}"
+  done <"$file"
+  if [[ -z $out ]]; then
+    printf 'nixverse: --failed: every node of the last run (%s) succeeded\n' "$file" >&2
+    return 1
+  fi
+  printf '%s\n' "${out# }"
 }
 
 # Decrypting needs a tool only when some node has an encrypted file to send.

@@ -52,13 +52,16 @@ Usage: nix run . -- node <deploy|build|install> [options] <node-or-group>...
   build     build the selected nodes' system closures in one `nix build`
   install   install NixOS with nixos-anywhere (disko partitions the disks)
 
-Names are nodes or groups; a group means all the nodes under it. Run
+Names are nodes or groups (a group means all the nodes under it), @all, globs over node
+and group names (web*, quote them), and !name to leave nodes out (quote it: '!web3'; only
+exclusions start from all nodes). Nothing is evaluated to select. Run
 "nix run . -- node <subcommand> --help" for details.
 EOF
 }
 help_common_options() {
   printf '  -p, --parallel N   run at most N nodes at a time (a positive integer, default %s, from deploy.parallel in nixverse.yaml)\n' "$fleet_parallel"
   cat <<'EOF'
+      --failed       also select the nodes that did not succeed in the last run
       --eval-jobs N  nix-eval-jobs --workers N, when nix-eval-jobs is on PATH (default 1)
       --json         print the summary as JSON on stdout (everything else goes to stderr):
                      per node its stage reached, result, exit status, seconds, store path

@@ -39,20 +39,77 @@ let
   optionals = cond: xs: if cond then xs else [ ];
   imap0 = f: list: genList (i: f i (builtins.elemAt list i)) (length list);
 
-  # `nodes/<arg>` names: a node, or a group expanded to its descendant nodes (§7.3).
+  # Selection (§7.3, without evaluating any node): a node; a group (its nodes); `@all`; a glob
+  # over node and group names (`web*`, `db?`); and `!<any of these>` to leave nodes out (only
+  # exclusions: from all nodes).
+  allNodes = attrNames nodesData;
+  allGroups = attrNames groupsData;
+  isGlob = n: builtins.match ".*[*?].*" n != null;
+  globMatches =
+    g: n: builtins.match (replaceStrings [ "." "*" "?" ] [ "[.]" ".*" "." ] g) n != null;
+  expand =
+    n:
+    if n == "@all" then
+      allNodes
+    else if hasAttr n nodesData then
+      [ n ]
+    else if hasAttr n groupsData then
+      groupsData.${n}.nodes
+    else if isGlob n then
+      let
+        hits =
+          filter (globMatches n) allNodes
+          ++ concatMap (g: groupsData.${g}.nodes) (filter (globMatches n) allGroups);
+      in
+      if hits == [ ] then throw "No node or group matches ${n}; ${known}" else hits
+    else
+      throw "Unknown node ${n}${closest n}; ${known}";
+  known =
+    "nodes: ${concatStringsSep ", " allNodes}"
+    + (if allGroups == [ ] then "" else "; groups: ${concatStringsSep ", " allGroups}");
+  # " (did you mean x?)" for the nearest name within a third of its length in edits.
+  closest =
+    n:
+    let
+      scored = map (c: {
+        name = c;
+        d = editDistance n c;
+      }) (allNodes ++ allGroups);
+      best = builtins.foldl' (a: b: if a == null || b.d < a.d then b else a) null scored;
+    in
+    if best != null && best.d * 3 <= builtins.stringLength n + 2 then " (did you mean ${best.name}?)" else "";
+  editDistance =
+    a: b:
+    let
+      chars = s: genList (i: builtins.substring i 1 s) (builtins.stringLength s);
+      ca = chars a;
+      cb = chars b;
+      lb = length cb;
+      min = x: y: if x < y then x else y;
+      row =
+        prev: x:
+        builtins.foldl' (
+          r: j:
+          r
+          ++ [
+            (min (min (builtins.elemAt prev (j + 1) + 1) (builtins.elemAt r j + 1)) (
+              builtins.elemAt prev j + (if x == builtins.elemAt cb j then 0 else 1)
+            ))
+          ]
+        ) [ (builtins.head prev + 1) ] (genList (j: j) lb);
+    in
+    builtins.elemAt (builtins.foldl' row (genList (j: j) (lb + 1)) ca) lb;
   resolve =
     names:
-    sortUnique (
-      concatMap (
-        n:
-        if hasAttr n nodesData then
-          [ n ]
-        else if hasAttr n groupsData then
-          groupsData.${n}.nodes
-        else
-          throw "Unknown node ${n}"
-      ) names
-    );
+    let
+      neg = n: builtins.substring 0 1 n == "!";
+      positive = filter (n: !neg n) names;
+      negative = map (n: builtins.substring 1 (-1) n) (filter neg names);
+      included = if positive == [ ] then allNodes else concatMap expand positive;
+      excluded = concatMap expand negative;
+      picked = sortUnique (filter (n: !elem n excluded) included);
+    in
+    if picked == [ ] then throw "No nodes selected: ${concatStringsSep " " names} leaves none" else picked;
 
   # Single-quote for POSIX sh unless the word is plainly safe. Used for NIX_SSHOPTS, which
   # nixos-rebuild and Nix split on whitespace, so plain options stay unquoted.
