@@ -11,7 +11,7 @@
 // Needs NIX_INPUTS_DIR, root and sshd; otherwise it prints one SKIPPED row.
 // Run alone: node bench/run.mjs runner-stages
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -148,15 +148,24 @@ function deploy(fleet, target, args, log) {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
-/** The per-node path: one runner per node, PARALLEL at a time. */
+/**
+ * The per-node path: one runner per node, PARALLEL at a time. Each worker slot has its own copy
+ * of the fleet: Nix rewrites flake.lock when it locks the stand-in inputs, and ten evaluations
+ * of one directory at once read each other's half-written lock file.
+ */
 async function deployPerNode(fleet, target, log) {
-  const t = process.hrtime.bigint();
   const queue = [...names];
-  const worker = async () => {
+  const copies = Array.from({ length: PARALLEL }, (_, w) => {
+    const c = `${fleet}-w${w}`;
+    cpSync(fleet, c, { recursive: true });
+    return c;
+  });
+  const t = process.hrtime.bigint();
+  const worker = async (w) => {
     for (let n = queue.shift(); n; n = queue.shift()) {
       await new Promise((resolve, reject) => {
-        const p = spawn("bash", [path.join(fleet, "nixverse/run.sh"), "node", "deploy", n], {
-          cwd: fleet,
+        const p = spawn("bash", [path.join(copies[w], "nixverse/run.sh"), "node", "deploy", n], {
+          cwd: copies[w],
           stdio: ["ignore", "ignore", "pipe"],
           env: {
             ...process.env,
@@ -176,7 +185,7 @@ async function deployPerNode(fleet, target, log) {
     }
   };
   // every worker ends before the result (a failure must not leave runs behind)
-  const results = await Promise.allSettled(Array.from({ length: PARALLEL }, worker));
+  const results = await Promise.allSettled(Array.from({ length: PARALLEL }, (_, w) => worker(w)));
   const failed = results.find((r) => r.status === "rejected");
   if (failed) throw failed.reason;
   return Number(process.hrtime.bigint() - t) / 1e9;

@@ -41,7 +41,9 @@ export function runnerEnv(flakeDir: string, env: NodeJS.ProcessEnv): NodeJS.Proc
 /**
  * Runs the script with inherited stdio (the runner prints its own prefixed output) and resolves
  * to its exit status. SIGINT reaches the runner through the terminal's process group; we only
- * wait for it to print its summary and exit.
+ * wait for it to print its summary and exit. SIGTERM and SIGHUP, sent to this process alone,
+ * are passed on: the runner stops its workers (their own process groups) and reports, instead of
+ * going on as an orphan that still activates nodes.
  */
 export function runRunner(
   script: string,
@@ -52,13 +54,25 @@ export function runRunner(
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [script, ...args], { stdio: "inherit", env, cwd });
     const ignore = () => {};
+    const forward = (sig: NodeJS.Signals) => () => {
+      child.kill(sig);
+    };
+    const onTerm = forward("SIGTERM");
+    const onHup = forward("SIGHUP");
     process.on("SIGINT", ignore);
-    child.on("error", (e) => {
+    process.on("SIGTERM", onTerm);
+    process.on("SIGHUP", onHup);
+    const done = () => {
       process.off("SIGINT", ignore);
+      process.off("SIGTERM", onTerm);
+      process.off("SIGHUP", onHup);
+    };
+    child.on("error", (e) => {
+      done();
       reject(e);
     });
     child.on("exit", (code, signal) => {
-      process.off("SIGINT", ignore);
+      done();
       resolve(code ?? (signal === "SIGINT" ? 130 : 1));
     });
   });

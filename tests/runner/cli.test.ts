@@ -1,6 +1,8 @@
 // `nixverse-gen node …` runs the fleet's nixverse/run.sh with the same arguments.
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { node, splitFlakeOption } from "../../generator/cli/commands/node.js";
 import type { CliContext } from "../../generator/cli/command.js";
@@ -8,6 +10,7 @@ import { DiagnosticError } from "../../generator/errors.js";
 import { hasNix, readCalls, renderRunner, standinBin, tmpDir, writePlanFile } from "./support.js";
 
 const nix = hasNix();
+const cliJs = fileURLToPath(new URL("../../bin/nixverse-gen.js", import.meta.url));
 if (!nix) console.log("SKIPPED: nixverse-gen node tests: nix is not installed");
 
 function ctx(cwd: string, env: NodeJS.ProcessEnv): CliContext {
@@ -81,6 +84,57 @@ describe("nixverse-gen node", () => {
         ),
       ).toBe(1);
       expect(await node.run(["deploy", "-p", "0", "a"], ctx(dir, env))).toBe(2);
+    },
+  );
+});
+
+describe.skipIf(!nix)("nixverse-gen node and signals", () => {
+  it.each(["SIGTERM", "SIGHUP"] as const)(
+    "%s to nixverse-gen node stops the runner and its workers: nothing is left to activate",
+    async (sig) => {
+      const dir = tmpDir("nixverse-fleet-");
+      writeFileSync(path.join(dir, "flake.nix"), "{ }\n");
+      mkdirSync(path.join(dir, "nodes/a"), { recursive: true });
+      renderRunner(path.join(dir, "nixverse"));
+      const work = tmpDir();
+      const bin = standinBin(work, ["nixos-rebuild", "ssh"]);
+      const log = path.join(work, "calls.log");
+      const names = ["a", "b", "c"];
+      const plan = writePlanFile(
+        {
+          nodes: Object.fromEntries(
+            names.map((n) => [n, { dir: `nodes/${n}`, os: "nixos" as const }]),
+          ),
+        },
+        Object.fromEntries(names.map((n) => [n, { os: "nixos", deploy: { targetHost: n } }])),
+        { action: "deploy", names, flakeDir: dir },
+      );
+      const marker = sig === "SIGTERM" ? "47.125" : "47.375";
+      const child = spawn(process.execPath, [cliJs, "node", "deploy", "-p", "2", ...names], {
+        cwd: dir,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: {
+          ...process.env,
+          FLAKE: dir,
+          PATH: `${bin}:${process.env.PATH}`,
+          STANDIN_LOG: log,
+          STANDIN_SLEEP: marker,
+          NIXVERSE_PLAN_FILE: plan,
+        },
+      });
+      let out = "";
+      child.stdout.on("data", (d) => (out += String(d)));
+      for (let t = 0; t < 200 && (out.match(/running for [ab]/g) ?? []).length < 2; t++)
+        await new Promise((r) => setTimeout(r, 50));
+      const exited = new Promise<number>((r) => child.on("exit", (code) => r(code ?? -1)));
+      child.kill(sig);
+      expect(await exited).toBe(130);
+      const left = () =>
+        spawnSync("ps", ["-eo", "args"], { encoding: "utf8" })
+          .stdout.split("\n")
+          .filter((l) => l.includes(`sleep ${marker}`) || l.includes(bin));
+      expect(left()).toEqual([]);
+      expect(out).toMatch(/^c +deploy +not run/m); // the third node never started
     },
   );
 });

@@ -258,14 +258,20 @@ run_all() {
   local i
   local -a ids=() staged=() pooled=()
   now_us run_start_us
+  # a signal during a stage ends the run after that stage: no node is copied or activated
+  trap on_interrupt INT TERM HUP
   for ((i = 0; i < plan_njobs; i++)); do ids+=("$i"); done
   probe_stage "${ids[@]}"
   for i in "${ids[@]}"; do
     local -n stages_=J${i}_stages
     [[ -z ${job_result[i]:-} && $stages_ == 1 ]] && staged+=("$i")
   done
-  eval_stage "${staged[@]}"
-  build_stage "${staged[@]}"
+  ((interrupted)) || eval_stage "${staged[@]}"
+  ((interrupted)) || build_stage "${staged[@]}"
+  if ((interrupted)); then
+    printf '\nnixverse: interrupted before any node was copied or activated\n' >&2
+    return 0
+  fi
   for i in "${ids[@]}"; do
     [[ -z ${job_result[i]:-} ]] || continue
     local -n stages_=J${i}_stages nsteps_=J${i}_nsteps

@@ -75,7 +75,7 @@ run_jobs() {
   local -a ids=("$@")
   local w n
   mkdir -p "$tmp/status" "$tmp/claim" "$tmp/stage"
-  trap on_interrupt INT TERM
+  trap on_interrupt INT TERM HUP
   if ((${#ids[@]} == 1)) && [[ -t 0 ]]; then
     # One node at a terminal runs in the foreground, keeping the terminal (sudo and ssh can ask
     # for a password); Ctrl-C reaches it directly.
@@ -98,7 +98,7 @@ run_jobs() {
     fi
     set +m
   fi
-  trap - INT TERM
+  trap - INT TERM HUP
   collect_results "${ids[@]}"
 }
 # job_label <job> — sets label to the job's node name.
