@@ -14,9 +14,9 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SSHD, freePort, waitForPort } from "../support/sshd.js";
 import {
   hasNix,
   readCalls,
@@ -27,7 +27,6 @@ import {
   writePlanFile,
 } from "./support.js";
 
-const SSHD = "/usr/sbin/sshd";
 const missing = !hasNix()
   ? "nix is not installed"
   : !existsSync(SSHD)
@@ -39,31 +38,6 @@ const missing = !hasNix()
         : null;
 if (missing) console.log(`SKIPPED: loopback sshd host-files test: ${missing}`);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
-async function waitForPort(port: number, ms = 10000): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, "127.0.0.1", () => {
-        c.end();
-        resolve(true);
-      });
-      c.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`sshd did not listen on ${port}`);
-}
 const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
 
 describe.skipIf(missing !== null)("runner: host files over a real sshd", () => {

@@ -28,7 +28,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, ms = 10000): Promise<void> {
+export async function waitForPort(port: number, ms = 10000): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     const ok = await new Promise<boolean>((resolve) => {
