@@ -40,6 +40,11 @@ export const DEFAULT_CONFIG: Config = {
 export const CONFIG_KEYS = ["stable", "channels", "systems", "description", "deploy", "submodules"];
 const KNOWN_INPUT_KEYS = ["nixpkgs", "home-manager", "nix-darwin", "sops-nix", "disko"];
 const RELEASE = /^\d\d\.\d\d$/;
+/**
+ * Each running node holds a worker and its nix/ssh processes: thousands exhaust process and file
+ * limits, and 1e20 is not even a Nix integer (every evaluation failed). Far above any real pool.
+ */
+const MAX_PARALLEL = 1024;
 /** A flake reference with a scheme: github:…, git+https://…, path:…, https://…, tarball+…, … */
 const FLAKE_URL = /^[a-z][a-z0-9+.-]*:\S+$/;
 /** Becomes part of input names (nixpkgs-<channel>-<os>), so it must be a plain word. */
@@ -181,10 +186,15 @@ export function parseConfig(source: string, file = "nixverse.yaml"): Result<Conf
             isScalar(v) &&
             typeof v.value === "number" &&
             Number.isInteger(v.value) &&
-            v.value > 0
+            v.value > 0 &&
+            v.value <= MAX_PARALLEL
           ) {
             config.deploy.parallel = v.value;
-          } else err(v, "deploy.parallel must be a positive integer (how many nodes run at once)");
+          } else
+            err(
+              v,
+              `deploy.parallel must be an integer from 1 to ${MAX_PARALLEL} (how many nodes run at once)`,
+            );
         }
         break;
       }

@@ -129,12 +129,47 @@ const DEFAULT_RULES: [DefaultRule, RegExp][] = [
   // blockComment and any are matched by hand below.
 ];
 
-const STRING_BODY = '(?:[^$"\\\\]|\\$[^{"\\\\]|\\\\[^]|\\$\\\\[^])';
-const STRING_DOLLAR_BEFORE_QUOTE = re(`${STRING_BODY}*\\$(?=")`);
-const STRING_CHUNK = re(`${STRING_BODY}+`);
-const IND_CHUNK = re("(?:[^$']|\\$[^{']|'[^'$])+");
 const PATH_CONT = re(`${PC}*(?:\\/${PC}+)+\\/?|${PC}*\\/|${PC}+`);
 
+// The string-body rules of lexer.l, scanned by hand rather than as regexes: a JS regex over an
+// alternation backtracks through a stack that a 10 MB literal exhausts (a RangeError).
+//   STRING     ([^$"\\]|\$[^{"\\]|\\.|\$\\.)+  and the same followed by `$` before `"`
+//   IND_STRING ([^$']|\$[^{']|'[^'$])+
+// Each position allows at most one alternative, so the greedy match is a plain forward scan.
+
+/** End of the longest STRING body from `at` (`at` itself when none). */
+function stringBodyEnd(s: string, at: number): number {
+  let i = at;
+  for (;;) {
+    const c = s[i];
+    if (c === undefined || c === '"') return i;
+    if (c === "\\") {
+      if (i + 1 >= s.length) return i;
+      i += 2;
+    } else if (c === "$") {
+      const n = s[i + 1];
+      if (n === undefined || n === "{" || n === '"') return i;
+      if (n === "\\") {
+        if (i + 2 >= s.length) return i;
+        i += 3;
+      } else i += 2;
+    } else i += 1;
+  }
+}
+
+/** End of the longest IND_STRING chunk from `at` (`at` itself when none). */
+function indBodyEnd(s: string, at: number): number {
+  let i = at;
+  for (;;) {
+    const c = s[i];
+    if (c === undefined) return i;
+    if (c === "$" || c === "'") {
+      const n = s[i + 1];
+      if (n === undefined || n === "'" || (c === "$" ? n === "{" : n === "$")) return i;
+      i += 2;
+    } else i += 1;
+  }
+}
 /** lexer.l's unescapeStr: `\n \r \t`, any other escaped char is itself, CR and CRLF become LF. */
 export function unescapeStr(s: string): string {
   let out = "";
@@ -224,10 +259,10 @@ export function lex(source: string): LexResult {
   for (;;) {
     if (state === "STRING") {
       if (i >= source.length) break;
-      const a = matchLen(STRING_DOLLAR_BEFORE_QUOTE, source, i);
-      const b = matchLen(STRING_CHUNK, source, i);
-      // The trailing-context rule counts the `"` it looks at, so it wins ties against the chunk.
-      if (a >= 0 && a + 1 > b) {
+      const b = stringBodyEnd(source, i) - i;
+      // The trailing-context rule (a body, then `$` before `"`) is longer by the `$`, so it wins.
+      const a = source.startsWith('$"', i + b) ? b + 1 : -1;
+      if (a > 0) {
         emit("STR", i, i + a, unescapeStr(source.slice(i, i + a)));
         i += a;
       } else if (b > 0) {
@@ -252,7 +287,7 @@ export function lex(source: string): LexResult {
 
     if (state === "IND_STRING") {
       if (i >= source.length) break;
-      const chunk = matchLen(IND_CHUNK, source, i);
+      const chunk = indBodyEnd(source, i) - i;
       if (chunk > 0) {
         emit("IND_STR", i, i + chunk, source.slice(i, i + chunk), true);
         i += chunk;

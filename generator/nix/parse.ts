@@ -26,7 +26,7 @@ import {
   type TokenType,
   lex,
 } from "./lexer.js";
-import { attrTables } from "./attrs.js";
+import { attrTables, forEachChild } from "./attrs.js";
 import { staticName } from "./names.js";
 import { checkScopes } from "./scope.js";
 
@@ -115,8 +115,23 @@ const SELECT_STARTS = new Set([
 
 const key = (t: Token) => (t.type === "CHAR" ? `CHAR${t.value}` : t.type);
 
+/**
+ * How deeply expressions may nest. The parser and every walk over the tree recurse once per
+ * level, and Node's default stack ends near 840 levels of nested attribute sets; real files stay far below (the deepest of ~6,500
+ * files of nixpkgs.lib, home-manager, nixvim and others is 252), so deeper input is refused with a
+ * position instead of a RangeError.
+ */
+export const MAX_NESTING = 400;
+const TOO_DEEP = `expression nested more than ${MAX_NESTING} levels deep`;
+const TOO_DEEP_HINT =
+  "nixverse-gen reads this file itself and does not go deeper: split the expression up, e.g. into let bindings";
+// parseExpr, parseOp and parseSelect: each level of nesting passes through at most these three.
+const MAX_FRAMES = 3 * MAX_NESTING;
+
 class Parser {
   private i = 0;
+  /** Active parseExpr/parseOp/parseSelect calls (see MAX_FRAMES). */
+  private frames = 0;
   private lastEnd: Pos;
 
   constructor(
@@ -172,7 +187,22 @@ class Parser {
     return e;
   }
 
+  /** Counts one more recursive call, refusing input nested deeper than MAX_FRAMES calls. */
+  private enter(): void {
+    if (++this.frames > MAX_FRAMES) this.failTooDeep(this.peek().span.start);
+  }
+  private failTooDeep(p: Pos): never {
+    throw new ParseFailure(diag("nix-too-deep", TOO_DEEP, this.where(p), TOO_DEEP_HINT));
+  }
+
   parseExpr(): Expr {
+    this.enter();
+    const e = this.parseExprStep();
+    this.frames--;
+    return e;
+  }
+
+  private parseExprStep(): Expr {
     const t = this.peek();
     const start = t.span.start;
     if (t.type === "ID") {
@@ -290,6 +320,13 @@ class Parser {
 
   /** Bison's %prec rules: shift when the next operator binds tighter, reduce when looser. */
   private parseOp(level: number, assoc: Assoc): Expr {
+    this.enter();
+    const e = this.parseOpStep(level, assoc);
+    this.frames--;
+    return e;
+  }
+
+  private parseOpStep(level: number, assoc: Assoc): Expr {
     let lhs = this.parseUnary();
     for (;;) {
       const t = this.peek();
@@ -338,6 +375,13 @@ class Parser {
   }
 
   private parseSelect(): Expr {
+    this.enter();
+    const e = this.parseSelectStep();
+    this.frames--;
+    return e;
+  }
+
+  private parseSelectStep(): Expr {
     const e = this.parseSimple();
     const start = e.span.start;
     if (this.at(".")) {
@@ -653,12 +697,31 @@ export function parseNix(source: string, file: string): Result<ParsedFile> {
     if (e instanceof ParseFailure) return fail(e.diagnostic);
     throw e;
   }
+  const deep = tooDeep(expr);
+  if (deep) {
+    const { line, column } = deep.span.start;
+    return fail(diag("nix-too-deep", TOO_DEEP, { file, line, column }, TOO_DEEP_HINT));
+  }
   const parsed: ParsedFile = { file, source, expr, comments };
   const tables = attrTables(parsed);
   if (!tables.ok) return tables;
   const scopes = checkScopes(parsed, tables.value);
   if (!scopes.ok) return scopes;
   return ok(parsed);
+}
+
+/**
+ * The first expression deeper than MAX_NESTING, found without recursion: chains such as
+ * `a + b + c …` nest the tree without nesting the parser.
+ */
+function tooDeep(root: Expr): Expr | null {
+  const stack: Array<[Expr, number]> = [[root, 1]];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [e, depth] = top;
+    if (depth > MAX_NESTING) return e;
+    forEachChild(e, (c) => stack.push([c, depth + 1]));
+  }
+  return null;
 }
 
 /** The exact source text of a span. */

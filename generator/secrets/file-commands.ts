@@ -1,7 +1,7 @@
 // `secrets encrypt`, `secrets decrypt` and `secrets eval` (NIXVERSE-REFERENCE §7.6–7.8, with the
 // upstream bugs fixed: long type flags and --indent work).
 
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { diag, formatDiagnostic, type Diagnostic } from "../errors.js";
 import { evalExpression, type NixOptions } from "./evaluate.js";
@@ -54,8 +54,11 @@ async function readInput(o: CryptOptions): Promise<string | null> {
   }
 }
 
-/** Write the result: in place, to a file, or to stdout. Plaintext files are created 0600. */
-function writeOutput(o: CryptOptions, text: string, secret: boolean): void {
+/**
+ * Write the result: in place, to a file, or to stdout. Plaintext files are created 0600. A
+ * directory that does not exist is an error, as in sops (a mistyped path makes no directories).
+ */
+function writeOutput(o: CryptOptions, text: string, secret: boolean): Diagnostic | null {
   const target = o.inPlace
     ? resolve(o.cwd, o.file)
     : o.out && o.out !== "-"
@@ -63,15 +66,33 @@ function writeOutput(o: CryptOptions, text: string, secret: boolean): void {
       : null;
   if (!target) {
     o.io.stdout.write(text);
-    return;
+    return null;
   }
+  const shown = o.inPlace ? o.file : (o.out as string);
+  if (!existsSync(dirname(target)))
+    return diag(
+      "out-dir-missing",
+      `cannot write ${shown}: the directory ${dirname(shown)} does not exist`,
+      { file: shown },
+      `create it first (mkdir -p ${dirname(shown)}) or check the path`,
+    );
   const tmp = join(dirname(target), `.nixverse-gen-${process.pid}-${Date.now()}`);
-  writeFileSync(tmp, text, { mode: secret ? 0o600 : 0o644 });
-  if (secret) chmodSync(tmp, 0o600);
-  renameSync(tmp, target);
+  try {
+    writeFileSync(tmp, text, { mode: secret ? 0o600 : 0o644 });
+    if (secret) chmodSync(tmp, 0o600);
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    return diag("write-failed", `cannot write ${shown}: ${(e as Error).message}`, { file: shown });
+  }
+  return null;
 }
 
-/** The node's keys (its host key made if missing, as Nixverse does); null after printing why. */
+/**
+ * The node's keys (its host key made if missing, as Nixverse does); null after printing why.
+ * Without `create` (decrypt) nothing is written: a .pub to add or a key to move into private/ is
+ * left for the next encrypt/edit/rekey.
+ */
 async function nodeKeys(l: Loaded, o: CryptOptions, create: boolean): Promise<NodeKeys | null> {
   const name = o.node as string;
   const node = l.model.nodes[name];
@@ -113,7 +134,7 @@ async function nodeKeys(l: Loaded, o: CryptOptions, create: boolean): Promise<No
     printAll(o.io, k.errors);
     return null;
   }
-  if (changes.length > 0) {
+  if (create && changes.length > 0) {
     await applyChanges(l.root, changes);
     for (const c of changes)
       o.io.stderr.write(
@@ -172,8 +193,8 @@ export async function encryptCommand(o: CryptOptions): Promise<number> {
       rules,
       indent: o.indent ?? 2,
     });
-    writeOutput(o, out, false);
-    return 0;
+    const w = writeOutput(o, out, false);
+    return w ? printAll(o.io, [w]) : 0;
   } catch (e) {
     if (!(e instanceof SopsError)) throw e;
     return printAll(o.io, [
@@ -198,8 +219,8 @@ export async function decryptCommand(o: CryptOptions): Promise<number> {
   if (text === null) return 1;
   try {
     const dec = await decryptText(text, inType, identities);
-    writeOutput(o, emitPlain(dec.branches, outType, o.indent), true);
-    return 0;
+    const w = writeOutput(o, emitPlain(dec.branches, outType, o.indent), true);
+    return w ? printAll(o.io, [w]) : 0;
   } catch (e) {
     if (!(e instanceof SopsError)) throw e;
     return printAll(o.io, [

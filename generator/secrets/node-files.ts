@@ -19,7 +19,8 @@ import {
   recipientsOf,
   SopsError,
 } from "./sops/document.js";
-import { sameValue, SopsMap } from "./sops/tree.js";
+import { DEFAULT_UNENCRYPTED_SUFFIX } from "./sops/metadata.js";
+import { sameValue, SopsMap, type SopsValue } from "./sops/tree.js";
 import {
   formatPrivateKey,
   formatPublicKey,
@@ -263,6 +264,42 @@ export async function planNodeSecrets(
   return ok(same ? "unchanged" : "written");
 }
 
+/**
+ * Keys sops would mishandle in a node's document: a top-level `sops` clashes with sops' own
+ * metadata key (the file had two), and a key ending `_unencrypted` is stored in clear by sops'
+ * default rule. Both are refused rather than committed.
+ */
+function reservedKeys(node: string, doc: SopsMap, file: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (doc.get("sops") !== undefined)
+    out.push(
+      diag(
+        "secrets-sops-key",
+        `the secrets of ${node} have a top-level key \`sops\`, which sops reserves for its metadata`,
+        { file },
+        "rename it (e.g. nodes.<name>.sopsSettings)",
+      ),
+    );
+  const walk = (v: SopsValue, path: string[]) => {
+    if (v instanceof SopsMap) {
+      for (const [k, x] of v.entries) {
+        if (k.endsWith(DEFAULT_UNENCRYPTED_SUFFIX))
+          out.push(
+            diag(
+              "secrets-unencrypted-key",
+              `the secret ${[...path, k].join(".")} of ${node} ends in ${DEFAULT_UNENCRYPTED_SUFFIX}, so sops would store it in clear`,
+              { file },
+              `rename it; a value that need not be secret belongs in the node's Nix configuration`,
+            ),
+          );
+        walk(x, [...path, k]);
+      }
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, String(i)]));
+  };
+  walk(doc, []);
+  return out;
+}
+
 /** Host keys and secrets files for every node that receives secrets. */
 export async function planNodes(
   ctx: PlanContext,
@@ -291,6 +328,11 @@ export async function planNodes(
           "re-run nixverse-gen",
         ),
       );
+      continue;
+    }
+    const reserved = reservedKeys(name, doc, ctx.model.masterSecrets ?? "secrets.yaml");
+    if (reserved.length) {
+      errors.push(...reserved);
       continue;
     }
     const k = await ensureHostKey(ctx, node, changes);

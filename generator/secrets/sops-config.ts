@@ -43,8 +43,13 @@ export function parseSopsConfig(text: string, file: string): SopsConfig {
   const rulesIn = (doc as { creation_rules?: unknown } | null)?.creation_rules;
   if (rulesIn === undefined || rulesIn === null) return { file, creationRules: [] };
   if (!Array.isArray(rulesIn)) throw new SopsConfigError(`${file}: creation_rules must be a list`);
-  const creationRules = rulesIn.map((r: Record<string, unknown>, i): CreationRule => {
+  const creationRules = rulesIn.map((entry: unknown, i): CreationRule => {
     const at = `${file}: creation_rules[${i}]`;
+    if (entry === null || typeof entry !== "object" || Array.isArray(entry))
+      throw new SopsConfigError(
+        `${at} must be a mapping, e.g. \`- age: age1…\` (got ${entry === null ? "null" : Array.isArray(entry) ? "a list" : typeof entry})`,
+      );
+    const r = entry as Record<string, unknown>;
     const age = keyList(r.age, `${at}.age`);
     if (Array.isArray(r.key_groups)) {
       if (r.key_groups.length > 1) {

@@ -79,8 +79,13 @@ channels:
       'nixverse.yaml:1:9: error: stable must be a NixOS release like "26.05", not "latest"',
     ]);
     expect(errorsOf("deploy:\n  parallel: 0\n")).toEqual([
-      "nixverse.yaml:2:13: error: deploy.parallel must be a positive integer (how many nodes run at once)",
+      "nixverse.yaml:2:13: error: deploy.parallel must be an integer from 1 to 1024 (how many nodes run at once)",
     ]);
+    // 1e20 is not a Nix integer (fleet.nix failed to evaluate); 100000 workers exhaust the machine
+    for (const absurd of ["99999999999999999999", "100000", "1e6"])
+      expect(errorsOf(`deploy:\n  parallel: ${absurd}\n`)).toEqual([
+        "nixverse.yaml:2:13: error: deploy.parallel must be an integer from 1 to 1024 (how many nodes run at once)",
+      ]);
     expect(errorsOf("deploy:\n  paralel: 2\n")).toEqual([
       "nixverse.yaml:2:3: error: unknown setting deploy.paralel (deploy takes only `parallel`)",
     ]);
@@ -114,7 +119,7 @@ channels:
     const r = await runCli(["gen"], dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      "nixverse.yaml:3:13: error: deploy.parallel must be a positive integer",
+      "nixverse.yaml:3:13: error: deploy.parallel must be an integer from 1 to 1024",
     );
     expect(snapshot(dir)).toEqual(before);
   });
