@@ -277,7 +277,7 @@ function reservedKeys(node: string, doc: SopsMap, file: string): Diagnostic[] {
         "secrets-sops-key",
         `the secrets of ${node} have a top-level key \`sops\`, which sops reserves for its metadata`,
         { file },
-        "rename it (e.g. nodes.<name>.sopsSettings)",
+        "rename it: sops-nix reads the node's file as a sops document",
       ),
     );
   const walk = (v: SopsValue, path: string[]) => {
