@@ -8,6 +8,7 @@ import type { Diagnostic, Result } from "./errors.js";
 import { fail, ok, warning } from "./errors.js";
 import type { LoadedFleet } from "./model/load.js";
 import { loadFleet } from "./model/load.js";
+import { incompleteWarning } from "./model/fleet.js";
 import { parseNix } from "./nix/parse.js";
 import { checkSources } from "./model/sources.js";
 import type { InputsPlan } from "./plan/inputs.js";
@@ -69,6 +70,8 @@ export async function planGeneration(root: string): Promise<Result<Generation>> 
   const declared = userInputs.value?.names ?? [];
   const inputs = planInputs(fleet.value.model, declared, config.value);
   if (!inputs.ok) return inputs;
+  for (const [node, problem] of Object.entries(inputs.value.problems))
+    fleet.value.warnings.push(incompleteWarning(node, problem));
   const files = renderAll(fleet.value.model, inputs.value, userInputs.value, config.value);
   return ok({
     root: absRoot,

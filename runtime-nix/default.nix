@@ -23,10 +23,18 @@ let
     inherit lib userInputs;
     files = data.lib;
   };
-  userPkgs = import ./user-pkgs.nix {
+  # channel → pkgs → pkgs'; outputs and flake-parts use the unstable one, as Nixverse does.
+  userPkgsOn = import ./user-pkgs.nix {
     inherit lib userLib;
     files = data.pkgs;
+    inputsFor =
+      channel: system:
+      if system == null then
+        { }
+      else
+        renaming.forPkgs "${channel}/${if lib.hasSuffix "-darwin" system then "darwin" else "nixos"}" system;
   };
+  userPkgs = userPkgsOn "unstable";
   userModules = import ./user-modules.nix {
     inherit lib;
     inherit (data) modules;
@@ -68,7 +76,7 @@ let
         node
         renaming
         userLib
-        userPkgs
+        userPkgsOn
         userModules
         ;
       meta = metas.${name};
@@ -90,9 +98,28 @@ let
       userModules
       libInput
       ;
-    nodes = entities.all;
+    nodes = outputNodes;
     systems = outputSystems;
   };
+
+  # What outputs/ files (and flake-parts modules) see as `nodes`: as Nixverse HEAD's
+  # userOutputsNodes, each node also carries its `pkgs`, `pkgs'`, `lib` and `lib'`.
+  outputNodes = lib.mapAttrs (
+    name: entity:
+    if data.nodes ? ${name} then
+      let
+        inherit (systems.${name}) pkgs;
+      in
+      entity
+      // {
+        inherit pkgs;
+        pkgs' = userPkgsOn data.nodes.${name}.channel pkgs;
+        inherit (pkgs) lib;
+        lib' = userLib;
+      }
+    else
+      entity
+  ) entities.all;
 
   # `nix run . <command>`: the generated runner script (it reads `public.plan`). toString: the
   # flake source is already in the store; interpolating the path would copy it a second time.
@@ -102,13 +129,27 @@ let
     program = "${toString flakePath}/nixverse/run.sh";
     meta.description = "Deploy, build and install the fleet's nodes (nix run . -- node --help)";
   };
-  ownApps = {
-    default = runner;
-    nixverse = runner;
-  };
+  # `make`: GNU make with the user's makefileInputs.<system> on PATH (both Nixverse versions).
+  makeApp =
+    system:
+    let
+      pkgs = libInput.legacyPackages.${system};
+      inputsOutput = user.outputs.makefileInputs or { };
+      makefileInputs =
+        if lib.isAttrs inputsOutput && inputsOutput ? ${system} then inputsOutput.${system} else [ ];
+    in
+    {
+      type = "app";
+      program = lib.getExe (pkgs.callPackage (import ./make.nix { inherit makefileInputs; }) { });
+    };
   apps = lib.genAttrs outputSystems (
     system:
     let
+      ownApps = {
+        default = runner;
+        nixverse = runner;
+        make = makeApp system;
+      };
       mine = user.userApps.${system} or { };
       clash = builtins.attrNames (builtins.intersectAttrs ownApps mine);
     in

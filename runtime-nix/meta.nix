@@ -52,7 +52,10 @@ let
     throw ''nixverse: node ${name}: meta ${key} evaluates to ${builtins.toJSON evaluatedValue}, but nixverse/fleet.nix (generated) says ${builtins.toJSON staticValue}. Re-run nixverse-gen, or make ${key} a literal (optionally under lib.mkDefault/mkForce/mkOverride) in ${where}'';
 
   checked =
-    if !options.os.isDefined then
+    # An incomplete node (generated as such, with the located reason): it fails here, alone.
+    if node ? broken then
+      throw node.broken
+    else if !options.os.isDefined then
       throw "nixverse: node ${name}: missing meta configuration `os` (\"nixos\" or \"darwin\", or set `system`); definitions: ${where}"
     else if !options.channel.isDefined then
       throw "nixverse: node ${name}: missing meta configuration `channel`; definitions: ${where}"

@@ -39,16 +39,16 @@ export function buildFleet(
     }
     const dirs = lookupDirs(n.dir, n.groupNames);
     const configuration = findFiles(files, dirs, "configuration.nix");
+    let problem = meta.value.problem;
     if (configuration.length === 0) {
-      errors.push(
-        diag(
-          "configuration-missing",
-          `Missing ${n.dir}/configuration.nix`,
-          { file: n.defs[n.defs.length - 1]?.file ?? n.dir },
-          `node ${n.name} needs at least one configuration.nix: in ${n.dir}/, nodes/common/ or a parent group's common/ (it may be just \`{ }\`)`,
-        ),
+      problem ??= diag(
+        "configuration-missing",
+        `Missing ${n.dir}/configuration.nix`,
+        { file: n.defs[n.defs.length - 1]?.file ?? n.dir },
+        `node ${n.name} needs at least one configuration.nix: in ${n.dir}/, nodes/common/ or a parent group's common/ (it may be just \`{ }\`)`,
       );
     }
+    if (problem) warnings.push(incompleteWarning(n.name, problem));
     const home = findHomeFiles(files, n.dir, n.groupNames);
     errors.push(...home.errors);
     const secrets = findNodeSecrets(files, n.dir);
@@ -68,6 +68,7 @@ export function buildFleet(
       diskConfig: meta.value.os.value === "nixos" ? findFiles(files, dirs, "disk-config.nix") : [],
       home: home.home,
       secretsFile: secrets.file,
+      ...(problem ? { problem } : {}),
     };
   }
 
@@ -83,44 +84,13 @@ export function buildFleet(
     layers.flatMap((p) => pickOne(files, p.slice(0, -1), name, errors) ?? []);
   const lib = perLayer("lib");
 
-  const pkgsAll = allImportPaths(
-    files,
-    layers.map((p) => `${p}pkgs`),
-    errors,
-  );
-  // A private package replaces the public one outright (REFERENCE §8.2).
-  const pkgs: NamedFiles = Object.fromEntries(
-    Object.entries(pkgsAll).map(([k, v]) => [k, [v[v.length - 1]!]]),
-  );
-
-  const modulesOf = (type: string) =>
-    allImportPaths(
-      files,
-      layers.map((p) => `${p}modules/${type}`),
-      errors,
-    );
-  const osModules = modulesOf("os");
-  const withOs = (type: "nixos" | "darwin"): NamedFiles => {
-    const own = modulesOf(type);
-    for (const name of Object.keys(osModules)) {
-      if (own[name]) {
-        errors.push(
-          diag(
-            "module-collision",
-            `Module \`${name}\` exists in both \`modules/os\` and \`modules/${type}\``,
-            { file: own[name]![0]! },
-            "modules/os is shared by nixos and darwin; rename one of them",
-          ),
-        );
-      }
-    }
-    return sortKeys({ ...osModules, ...own });
-  };
+  const bundles = bundleNames(files);
+  const pkgs = userPackages(files, bundles, errors, warnings);
   const modules = {
-    nixos: withOs("nixos"),
-    darwin: withOs("darwin"),
-    home: modulesOf("home"),
-    flake: modulesOf("flake"),
+    nixos: userModules(files, bundles, "nixos", errors),
+    darwin: userModules(files, bundles, "darwin", errors),
+    home: userModules(files, bundles, "home", errors),
+    flake: userModules(files, bundles, "flake", errors),
   };
 
   const flakeParts = perLayer("outputs");
@@ -165,6 +135,7 @@ export function buildFleet(
     model: {
       root: tree.root,
       hasPrivate: tree.hasPrivate,
+      nodeType: nodeTypeOf(files),
       nodes,
       groups,
       lib,
@@ -177,4 +148,167 @@ export function buildFleet(
     },
     warnings,
   });
+}
+
+/** HEAD's "host" unless only b1b80d5's node.nix files are there (support both: detectable). */
+function nodeTypeOf(files: ReadonlySet<string>): "host" | "node" {
+  let node = false;
+  for (const f of files) {
+    if (/(^|\/)nodes\/[^/]+\/host\.nix$/.test(f)) return "host";
+    if (/(^|\/)nodes\/[^/]+\/node\.nix$/.test(f)) node = true;
+  }
+  return node ? "node" : "host";
+}
+
+/** An incomplete node is a warning: the fleet builds, that node throws the message when built. */
+export function incompleteWarning(node: string, problem: Diagnostic): Diagnostic {
+  return {
+    ...problem,
+    severity: "warning",
+    message: `${problem.message}; gen goes on, and evaluating node ${node} fails with this message until it is fixed`,
+  };
+}
+
+// ── pkgs/, modules/<type>/ and bundles/<name>/{pkgs,modules/<type>} (Nixverse HEAD) ──
+
+/** Bundle names as HEAD lists them: private/bundles first, then bundles/, each sorted, unique. */
+export function bundleNames(files: ReadonlySet<string>): string[] {
+  const of = (prefix: string) => {
+    const names = new Set<string>();
+    for (const f of files) {
+      const m = new RegExp(`^${prefix}bundles/([^/]+)/`).exec(f);
+      if (m) names.add(m[1]!);
+    }
+    return [...names].sort();
+  };
+  return [...new Set([...of("private/"), ...of("")])];
+}
+
+/** "pkgs/x.nix" → "pkgs", "bundles/b/modules/nixos/x/default.nix" → "bundles/b/modules/nixos". */
+const dirOfEntry = (file: string, name: string) =>
+  file.endsWith(`/${name}/default.nix`)
+    ? file.slice(0, -`/${name}/default.nix`.length)
+    : file.slice(0, -`/${name}.nix`.length);
+
+function collision(
+  kind: "Package" | "Module",
+  name: string,
+  a: string,
+  b: string,
+  hint: string,
+): Diagnostic {
+  return diag(
+    `${kind.toLowerCase()}-collision`,
+    `${kind} \`${name}\` exists in both \`${dirOfEntry(a, name)}\` and \`${dirOfEntry(b, name)}\``,
+    { file: b },
+    hint,
+  );
+}
+
+/**
+ * pkgs': one file per name. A private package replaces the public one outright (REFERENCE §8.2);
+ * bundles add theirs (private bundles first); a name in both pkgs/ and a bundle is an error, as in
+ * HEAD's getUserPkgs.nix. Two bundles with one name: HEAD takes the first silently; we warn.
+ */
+function userPackages(
+  files: ReadonlySet<string>,
+  bundles: string[],
+  errors: Diagnostic[],
+  warnings: Diagnostic[],
+): NamedFiles {
+  const root = allImportPaths(files, ["private/pkgs", "pkgs"], errors);
+  const inBundles = allImportPaths(
+    files,
+    [
+      ...bundles.map((b) => `private/bundles/${b}/pkgs`),
+      ...bundles.map((b) => `bundles/${b}/pkgs`),
+    ],
+    errors,
+  );
+  const out: NamedFiles = {};
+  for (const [name, paths] of Object.entries(root)) out[name] = [paths[0]!];
+  for (const [name, paths] of Object.entries(inBundles)) {
+    if (root[name]) {
+      errors.push(
+        collision(
+          "Package",
+          name,
+          root[name]![0]!,
+          paths[0]!,
+          "a bundle cannot replace a top-level package; rename one of them",
+        ),
+      );
+      continue;
+    }
+    const owners = new Set(paths.map((p) => /bundles\/([^/]+)\//.exec(p)![1]!));
+    if (owners.size > 1) {
+      warnings.push(
+        warning(
+          "bundle-package-shadowed",
+          `Package \`${name}\` exists in the bundles ${[...owners].join(", ")}; using ${paths[0]}`,
+          { file: paths[1]! },
+          "Nixverse takes the first bundle's silently; rename one to keep both",
+        ),
+      );
+    }
+    out[name] = [paths[0]!];
+  }
+  return sortKeys(out);
+}
+
+/**
+ * modules' of one type: modules/<type> and, for nixos and darwin, modules/os (a name in both is an
+ * error), public then private; then the bundles' the same way; a name both at the top level and
+ * in a bundle is an error (HEAD's getUserModules.nix).
+ */
+function userModules(
+  files: ReadonlySet<string>,
+  bundles: string[],
+  type: "nixos" | "darwin" | "home" | "flake",
+  errors: Diagnostic[],
+): NamedFiles {
+  const ofRoots = (roots: string[]): NamedFiles => {
+    const own = allImportPaths(
+      files,
+      roots.map((r) => `${r}/${type}`),
+      errors,
+    );
+    if (type !== "nixos" && type !== "darwin") return own;
+    const os = allImportPaths(
+      files,
+      roots.map((r) => `${r}/os`),
+      errors,
+    );
+    for (const name of Object.keys(os)) {
+      if (own[name])
+        errors.push(
+          collision(
+            "Module",
+            name,
+            os[name]![0]!,
+            own[name]![0]!,
+            "modules/os is shared by nixos and darwin; rename one of them",
+          ),
+        );
+    }
+    return { ...os, ...own };
+  };
+  const root = ofRoots(["modules", "private/modules"]);
+  const inBundles = ofRoots([
+    ...bundles.map((b) => `bundles/${b}/modules`),
+    ...bundles.map((b) => `private/bundles/${b}/modules`),
+  ]);
+  for (const name of Object.keys(inBundles)) {
+    if (root[name])
+      errors.push(
+        collision(
+          "Module",
+          name,
+          root[name]![0]!,
+          inBundles[name]![0]!,
+          "a bundle cannot extend a top-level module; rename one of them",
+        ),
+      );
+  }
+  return sortKeys({ ...root, ...inBundles });
 }

@@ -17,6 +17,13 @@ export interface StaticMeta {
   os: Resolved<Os>;
   channel: Resolved<string>;
   system: Resolved<string> | null;
+  /**
+   * Why the node is incomplete (no channel, no os/system, an unsupported system), else null. Such a
+   * node never blocks the fleet (Nixverse fails only when it is built): gen warns, and evaluating
+   * it throws this message. os and channel are then placeholders ("nixos", "unstable") for the
+   * parts that are known, so the node keeps its place in the fleet's structure.
+   */
+  problem: Diagnostic | null;
 }
 
 /** Caches per definition: a group's `common` is read once however many nodes it reaches. */
@@ -81,6 +88,7 @@ export function resolveNodeMeta(
   if (errors.length) return fail(...errors);
 
   let os: Resolved<Os> | null = null;
+  let problem: Diagnostic | null = null;
   if (osDef) {
     if (osDef.value !== "nixos" && osDef.value !== "darwin") {
       return fail(
@@ -100,16 +108,13 @@ export function resolveNodeMeta(
         ? "darwin"
         : null;
     if (!implied) {
-      return fail(
-        diag(
-          "meta-system-invalid",
-          `Unsupported host system \`${system.value}\` for node ${node}`,
-          locOf(system.loc),
-          'use a *-linux system for NixOS or a *-darwin system for nix-darwin, e.g. "x86_64-linux"',
-        ),
+      problem = diag(
+        "meta-system-invalid",
+        `Unsupported host system \`${system.value}\` for host \`${node}\``,
+        locOf(system.loc),
+        'use a *-linux system for NixOS or a *-darwin system for nix-darwin, e.g. "x86_64-linux"',
       );
-    }
-    if (os && os.value !== implied) {
+    } else if (os && os.value !== implied) {
       return fail(
         diag(
           "meta-conflict",
@@ -118,30 +123,10 @@ export function resolveNodeMeta(
           "drop the os definition: system implies it",
         ),
       );
-    }
-    os ??= { value: implied, priority: system.priority, loc: system.loc };
+    } else os ??= { value: implied, priority: system.priority, loc: system.loc };
   }
-  if (!os) {
-    errors.push(
-      diag(
-        "meta-os-missing",
-        `node ${node} has no os`,
-        at,
-        'set os = "nixos"; (or "darwin", or a system such as "x86_64-linux") in its node.nix or a parent group\'s common',
-      ),
-    );
-  }
-  if (!channel) {
-    errors.push(
-      diag(
-        "meta-channel-missing",
-        `node ${node} has no channel`,
-        at,
-        'set channel = "unstable"; (or another channel) in its node.nix or a parent group\'s common',
-      ),
-    );
-  } else if (channel.value === "" || channel.value === "any") {
-    errors.push(
+  if (channel && (channel.value === "" || channel.value === "any")) {
+    return fail(
       diag(
         "meta-channel-invalid",
         `channel of node ${node} cannot be ${JSON.stringify(channel.value)}`,
@@ -150,6 +135,27 @@ export function resolveNodeMeta(
       ),
     );
   }
-  if (errors.length || !os || !channel) return fail(...errors);
-  return ok({ os, channel, system });
+  // Nixverse HEAD's words and order (host.nix): channel first, then system.
+  if (!channel) {
+    problem ??= diag(
+      "meta-channel-missing",
+      `Missing required meta configuration \`channel\` for host \`${node}\``,
+      at,
+      'set channel = "unstable"; (or another channel) in its node.nix/host.nix or a parent group\'s common',
+    );
+  } else if (!os && !system) {
+    problem ??= diag(
+      "meta-system-missing",
+      `Missing required meta configuration \`system\` for host \`${node}\``,
+      at,
+      'set system = "x86_64-linux"; (or another system, or os = "nixos"; or "darwin") in its node.nix/host.nix or a parent group\'s common',
+    );
+  }
+  const placeholder = { priority: 1500, loc: at ?? { file: node, line: 1, column: 1 } };
+  return ok({
+    os: os ?? { value: "nixos", ...placeholder },
+    channel: channel ?? { value: "unstable", ...placeholder },
+    system,
+    problem,
+  });
 }

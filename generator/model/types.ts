@@ -1,7 +1,7 @@
 // The fleet as the generator understands it: everything knowable from files and names.
 // Paths are relative to the flake root, with "/" separators, e.g. "nodes/web/web1/configuration.nix".
 
-import type { Location } from "../errors.js";
+import type { Diagnostic, Location } from "../errors.js";
 
 export type Os = "nixos" | "darwin";
 
@@ -47,6 +47,11 @@ export interface NodeModel {
   secretsFile: string | null;
   /** Committed SSH host public key (fs/etc/ssh/ssh_host_ed25519_key.pub), private layer first. */
   hostKeyPub?: string | null;
+  /**
+   * Why the node cannot be built yet (no configuration.nix, no channel, no os/system, unknown
+   * channel inputs): gen warns, evaluating the node throws it. os/channel may be placeholders.
+   */
+  problem?: Diagnostic;
 }
 
 export interface GroupModel {
@@ -72,6 +77,11 @@ export interface FleetModel {
   /** Absolute path of the flake directory. */
   root: string;
   hasPrivate: boolean;
+  /**
+   * What user code reads as a machine's `type`: "host" (Nixverse HEAD, host.nix) unless the fleet
+   * is b1b80d5-style (node.nix files and no host.nix), then "node".
+   */
+  nodeType: "host" | "node";
   nodes: Record<string, NodeModel>;
   groups: Record<string, GroupModel>;
   /** lib.nix / lib/default.nix, public then private. */

@@ -2,6 +2,7 @@
 // with Nix paths to files that exist, so the runtime never scans the tree.
 
 import type { Config } from "../config/config.js";
+import type { Diagnostic } from "../errors.js";
 import type { FleetModel, NamedFiles } from "../model/types.js";
 import type { NixValue } from "../render/nix-value.js";
 import { NixCommented, NixPath } from "../render/nix-value.js";
@@ -16,6 +17,15 @@ const named = (files: NamedFiles): NixValue =>
 
 export const FLEET_DATA_VERSION = 1;
 
+/** Problems that stop only the node's configuration; its meta still evaluates. */
+const BUILD_ONLY = new Set(["configuration-missing", "input-missing"]);
+
+/** `file:line:col: message (hint)`, the text an incomplete node throws when evaluated. */
+function brokenMessage(d: Diagnostic): string {
+  const at = d.file ? `${d.file}${d.line ? `:${d.line}:${d.column ?? 1}` : ""}: ` : "";
+  return `${at}${d.message}${d.hint ? ` (${d.hint})` : ""}`;
+}
+
 export function fleetData(
   model: FleetModel,
   inputs: InputsPlan,
@@ -24,6 +34,7 @@ export function fleetData(
 ): NixValue {
   const nodes: Record<string, NixValue> = {};
   for (const n of Object.values(model.nodes)) {
+    const problem = n.problem ?? inputs.problems[n.name];
     nodes[n.name] = {
       dir: n.dir,
       os: n.os.value,
@@ -39,6 +50,14 @@ export function fleetData(
       home: Object.fromEntries(Object.entries(n.home).map(([u, f]) => [u, paths(f)])),
       secrets: n.secretsFile ? p(n.secretsFile) : null,
       hostKeyPub: n.hostKeyPub ? p(n.hostKeyPub) : null,
+      // An incomplete node throws this when built (`unbuildable`: no configuration.nix, missing
+      // inputs) or already when its meta is read (`broken`: no channel, no system); nothing else
+      // does, as in Nixverse HEAD.
+      ...(problem
+        ? {
+            [BUILD_ONLY.has(problem.code) ? "unbuildable" : "broken"]: brokenMessage(problem),
+          }
+        : {}),
     };
   }
   const groups: Record<string, NixValue> = {};
@@ -60,6 +79,10 @@ export function fleetData(
       parallel: config.deploy.parallel,
     }),
     hasPrivate: model.hasPrivate,
+    nodeType: new NixCommented(
+      'A machine\'s `type` as user code reads it: "host" (Nixverse HEAD) or "node" (b1b80d5).',
+      model.nodeType,
+    ),
     libInput: new NixCommented(
       "Whose lib evaluates meta, lib', the secrets file and outputs.",
       inputs.libInput,
@@ -85,7 +108,7 @@ export function fleetData(
       systems: config.systems,
     },
     inputTables: new NixCommented(
-      "(channel, os) → name in inputs' → flake input (-<channel>-<os> > -<channel> > -any).",
+      "(channel, os) → name in inputs' → flake input (-<channel>-<os> > -<channel> > -any > own name).",
       inputs.tables,
     ),
     nodes: new NixCommented(

@@ -24,6 +24,12 @@ export interface InputsPlan {
   /** "channel/os" → exposed name → input name. */
   tables: Record<string, Record<string, string>>;
   libInput: string;
+  /**
+   * Nodes on a channel whose inputs are neither declared nor known: incomplete, not fatal (the
+   * fleet builds; evaluating such a node throws this). Nodes the model found incomplete already
+   * need no inputs.
+   */
+  problems: Record<string, Diagnostic>;
 }
 
 export const pairKey = (channel: string, os: Os) => `${channel}/${os}`;
@@ -51,7 +57,8 @@ export function planInputs(
   config: Config,
 ): Result<InputsPlan> {
   const errors: Diagnostic[] = [];
-  const nodes = Object.values(model.nodes);
+  const problems: Record<string, Diagnostic> = {};
+  const nodes = Object.values(model.nodes).filter((n) => !n.problem);
   // (pair → need → nodes), pairs and needs in a stable order.
   const pairs = new Map<string, { channel: string; os: Os; needs: Map<Need, NodeModel[]> }>();
   for (const n of nodes) {
@@ -78,15 +85,15 @@ export function planInputs(
       const name = conventionalName(need, p.channel, p.os);
       const url = conventionalUrl(need, p.channel, p.os, config);
       if (url === null) {
-        const first = users[0]!;
-        errors.push(
-          diag(
+        // Nixverse HEAD's words (getUserInputs.nix); the node, not the fleet, is what fails.
+        for (const u of users) {
+          problems[u.name] ??= diag(
             "input-missing",
-            `node ${first.name} uses channel "${p.channel}", and no input provides ${need} for it`,
-            first.channel.loc,
+            `Missing the flake input ${name}, required by host ${u.name}`,
+            u.channel.loc,
             `declare ${name} (or ${need}-${p.channel}, or ${need}-any) in inputs.nix, or give its URL under channels.${p.channel} in nixverse.yaml`,
-          ),
-        );
+          );
+        }
         continue;
       }
       const follows =
@@ -147,5 +154,13 @@ export function planInputs(
   const all = [...names];
   const tables: InputsPlan["tables"] = {};
   for (const [key, p] of sortedPairs) tables[key] = renameTable(all, p.channel, p.os);
-  return ok({ declared, added, tables, libInput });
+  // pkgs' files get inputs' (Nixverse HEAD); outputs call them on the unstable channel.
+  if (Object.keys(model.pkgs).length) {
+    for (const os of ["nixos", "darwin"] as const)
+      tables[pairKey("unstable", os)] ??= renameTable(all, "unstable", os);
+  }
+  const sortedTables = Object.fromEntries(
+    Object.entries(tables).sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+  return ok({ declared, added, tables: sortedTables, libInput, problems });
 }

@@ -30,6 +30,13 @@ const LAYER_PATTERNS = [
   "pkgs/*/default.nix",
   "modules/*/*.nix",
   "modules/*/*/default.nix",
+  "bundles/*/pkgs/*.nix",
+  "bundles/*/pkgs/*/default.nix",
+  "bundles/*/modules/*/*.nix",
+  "bundles/*/modules/*/*/default.nix",
+  // Home files in the layout before b1b80d5 (home/<user>/home.nix): found only to say where they go.
+  "nodes/*/home/*/home.nix",
+  "nodes/*/*/home/*/home.nix",
   "outputs.nix",
   "outputs/default.nix",
   "outputs/flake/*.nix",

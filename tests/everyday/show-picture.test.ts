@@ -60,6 +60,7 @@ const nodes = [
 const model: FleetModel = {
   root: "/x",
   hasPrivate: false,
+  nodeType: "node",
   nodes: Object.fromEntries(nodes.map((n) => [n.name, n])),
   groups: {
     sshable: group("sshable", ["routers", "servers"]),

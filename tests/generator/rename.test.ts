@@ -6,12 +6,17 @@ describe("input renaming (NIXVERSE-REFERENCE §4)", () => {
   it.each([
     ["nixvim-unstable", "darwin", "unstable", "nixvim"],
     ["nixvim-unstable", "nixos", "foo", "nixvim-unstable"],
-    ["nixvim-unstable-darwin", "nixos", "unstable", null],
+    // HEAD (getUserInputs.nix): no rule renames it, so it keeps its own name.
+    ["nixvim-unstable-darwin", "nixos", "unstable", "nixvim-unstable-darwin"],
     ["nixvim-unstable-nixos", "nixos", "unstable", "nixvim"],
     ["nixvim-foo-nixos", "nixos", "foo", "nixvim"],
     ["nixvim-foo", "darwin", "foo", "nixvim"],
     ["nixvim-any", "nixos", "foo", "nixvim"],
-    ["nixvim", "darwin", "foo", null],
+    ["nixvim", "darwin", "foo", "nixvim"],
+    ["preservation", "nixos", "unstable", "preservation"],
+    ["nixpkgs-stable-nixos", "nixos", "unstable", "nixpkgs-stable-nixos"],
+    ["nixvim-none", "nixos", "unstable", null],
+    ["nixvim-none", "darwin", "stable", null],
   ] as const)("%s on %s/%s → %s", (input, os, channel, exposed) => {
     expect(renameInput(input, channel, os)?.exposed ?? null).toBe(exposed);
   });
@@ -20,17 +25,25 @@ describe("input renaming (NIXVERSE-REFERENCE §4)", () => {
     expect(renameInput("nixpkgs-unstable-nixos", "stable", "nixos")?.exposed).toBe(
       "nixpkgs-unstable",
     );
-    expect(renameInput("nixpkgs-unstable-darwin", "stable", "nixos")).toBeNull();
+    expect(renameInput("nixpkgs-unstable-darwin", "stable", "nixos")?.exposed).toBe(
+      "nixpkgs-unstable-darwin",
+    );
   });
 
   it("uses explicit precedence, not alphabetical order, on collisions", () => {
     // Nixverse would let x-any beat x-aardvark because "any" sorts after "aardvark".
-    expect(renameTable(["x-aardvark", "x-any"], "aardvark", "nixos")).toEqual({ x: "x-aardvark" });
+    expect(renameTable(["x-aardvark", "x-any"], "aardvark", "nixos")).toEqual({
+      x: "x-aardvark",
+      "x-any": "x-any",
+    });
     expect(renameTable(["x-any", "x-stable", "x-stable-nixos"], "stable", "nixos")).toEqual({
       x: "x-stable-nixos",
+      "x-any": "x-any",
     });
     expect(renameTable(["x-any", "x-stable", "x-stable-darwin"], "stable", "nixos")).toEqual({
       x: "x-stable",
+      "x-any": "x-any",
+      "x-stable-darwin": "x-stable-darwin",
     });
     expect(
       renameTable(
@@ -42,7 +55,26 @@ describe("input renaming (NIXVERSE-REFERENCE §4)", () => {
   });
 
   it("never exposes self and never strips a suffix down to nothing", () => {
-    expect(renameTable(["self", "-unstable", "any"], "unstable", "nixos")).toEqual({});
+    expect(renameTable(["self", "-unstable", "any"], "unstable", "nixos")).toEqual({
+      "-unstable": "-unstable",
+      any: "any",
+    });
+  });
+
+  it("is a superset of HEAD: pass-through names lose to renamed ones, -any keeps its full name too", () => {
+    expect(
+      renameTable(
+        ["nixpkgs", "nixpkgs-unstable", "x-any", "x-none", "nixverse", "nixpkgs-stable-nixos"],
+        "unstable",
+        "nixos",
+      ),
+    ).toEqual({
+      nixpkgs: "nixpkgs-unstable",
+      "nixpkgs-stable-nixos": "nixpkgs-stable-nixos",
+      nixverse: "nixverse",
+      x: "x-any",
+      "x-any": "x-any",
+    });
   });
 
   it("names conventional inputs as SPEC §2 says", () => {

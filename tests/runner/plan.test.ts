@@ -360,6 +360,58 @@ describe.skipIf(!nix)("plan.nix: deploy argv", () => {
   });
 });
 
+// Issue 11 item 7: one half-made machine never stops the others' deploys.
+describe.skipIf(!nix)("plan.nix: an incomplete node fails alone", () => {
+  const withBroken: PlanData = {
+    ...data,
+    nodes: {
+      ...data.nodes,
+      half: {
+        dir: "nodes/half",
+        os: "nixos",
+        broken:
+          "nodes/half/host.nix:1:1: Missing required meta configuration `channel` for host `half`",
+        groups: ["web"],
+      },
+      bare: {
+        dir: "nodes/bare",
+        os: "nixos",
+        unbuildable: "nodes/bare/node.nix: Missing nodes/bare/configuration.nix",
+      },
+    },
+    groups: { ...data.groups, web: { dir: "nodes/web", nodes: ["half", "web1", "web2"] } },
+  };
+  // Reading their meta would throw, as the generated flake's does.
+  const metaWithBroken: Meta = {
+    ...meta,
+    half: "throw",
+    bare: "throw",
+  };
+  const planOf = (req: Omit<PlanRequest, "flakeDir">) => {
+    const r = evalPlan(withBroken, metaWithBroken, { ...req, flakeDir: F });
+    if (!r.ok) throw new Error(r.error);
+    return r.plan;
+  };
+  it("deploy of its group: its job is its reason, the others are planned", () => {
+    const p = planOf({ action: "deploy", names: ["web", "bare"] });
+    const byNode = Object.fromEntries(p.jobs.map((j: any) => [j.node, j]));
+    expect(byNode.half.error).toContain(
+      "Missing required meta configuration `channel` for host `half`",
+    );
+    expect(byNode.half.steps).toEqual([]);
+    expect(byNode.bare.error).toContain("Missing nodes/bare/configuration.nix");
+    expect(byNode.web1.error).toBeNull();
+    expect(byNode.web1.steps.length).toBeGreaterThan(0);
+  });
+  it("build: left out of the one nix build", () => {
+    const p = planOf({ action: "build", names: ["web"] });
+    expect(p.build.argv.slice(4)).toEqual([
+      `${F}#nixosConfigurations.web1.config.system.build.toplevel`,
+      `${F}#nixosConfigurations.web2.config.system.build.toplevel`,
+    ]);
+  });
+});
+
 describe.skipIf(!nix)("plan.nix: build and install", () => {
   it("build: every node goes through the stages (one evaluation, one nix build), no steps", () => {
     const p = plan({ action: "build", names: ["web", "mac"] });

@@ -47,6 +47,9 @@ export interface NodeData {
   diskConfig?: string[];
   /** Nix paths (here strings) of the hardware-configuration.nix files the flake imports. */
   hardware?: string[];
+  /** An incomplete node's reason (docs/fleet-data.md): its meta is never read. */
+  broken?: string;
+  unbuildable?: string;
 }
 export interface PlanData {
   hasPrivate?: boolean;

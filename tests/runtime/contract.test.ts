@@ -253,7 +253,7 @@ describe.skipIf(missing !== null)("runtime over hand-written fleet data (tier B)
     )) as Record<string, string[]>;
     expect(Object.keys(apps)).toContain("x86_64-linux");
     expect(Object.keys(apps)).toContain("aarch64-darwin");
-    expect(apps["x86_64-linux"]).toEqual(["default", "nixverse"]);
+    expect(apps["x86_64-linux"]).toEqual(["default", "make", "nixverse"]);
     const app = (await flakeValue(dir, "apps.x86_64-linux.default")) as {
       type: string;
       program: string;

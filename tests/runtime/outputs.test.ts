@@ -92,11 +92,11 @@ describe.skipIf(missing !== null)("file-based outputs (tier B)", () => {
     });
   });
 
-  it("user apps join nixverse's default and nixverse apps", async () => {
+  it("user apps join nixverse's default, make and nixverse apps", async () => {
     const v = await flakeValue(dir, "apps", "a: builtins.mapAttrs (_: builtins.attrNames) a");
     expect(v).toEqual({
-      "aarch64-darwin": ["default", "hi", "nixverse"],
-      "x86_64-linux": ["default", "hi", "nixverse"],
+      "aarch64-darwin": ["default", "hi", "make", "nixverse"],
+      "x86_64-linux": ["default", "hi", "make", "nixverse"],
     });
     expect(await flakeValue(dir, "apps.x86_64-linux.hi.program")).toBe("/bin/hi-x86_64-linux");
   });
@@ -187,8 +187,30 @@ describe.skipIf(missing !== null)("flake-parts outputs.nix (tier B, real flake-p
     // flake-parts' own (empty) per-system apps merge with nixverse's.
     expect(await flakeValue(dir, "apps.x86_64-linux", "builtins.attrNames")).toEqual([
       "default",
+      "make",
       "nixverse",
     ]);
+  });
+
+  // b1b80d5 declares perSystem.makefileInputs; a module setting it must evaluate, and packages
+  // stay readable (`nix eval/build .#nixosConfigurations…` probes packages.<system> first).
+  it("perSystem.makefileInputs is declared: packages evaluate and apps.make puts them on PATH", async () => {
+    const dir = flake(
+      "parts-make",
+      {
+        "outputs.nix": `{ ... }: {
+          systems = [ "x86_64-linux" ];
+          perSystem = { pkgs, ... }: { makefileInputs = [ pkgs.hello ]; packages.foo = pkgs.gawk; };
+        }`,
+      },
+      ["outputs.nix"],
+    );
+    expect(await flakeValue(dir, "packages.x86_64-linux", "builtins.attrNames")).toEqual(["foo"]);
+    expect(
+      await flakeValue(dir, "makefileInputs", "m: builtins.mapAttrs (_: map (p: p.name)) m"),
+    ).toEqual({ "x86_64-linux": ["hello"] });
+    const make = (await flakeValue(dir, "apps.x86_64-linux.make")) as Record<string, string>;
+    expect(make).toEqual({ type: "app", program: "nixverse-make/bin/make" });
   });
 
   it("module args: nodes, lib', getPkgs', *Modules'; a reserved output is refused", async () => {

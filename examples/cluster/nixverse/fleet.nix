@@ -8,6 +8,8 @@
     parallel = 10;
   };
   hasPrivate = false;
+  # A machine's `type` as user code reads it: "host" (Nixverse HEAD) or "node" (b1b80d5).
+  nodeType = "node";
   # Whose lib evaluates meta, lib', the secrets file and outputs.
   libInput = "nixpkgs-unstable";
   lib = [ ];
@@ -26,7 +28,7 @@
     flakeParts = [ ];
     systems = null;
   };
-  # (channel, os) → name in inputs' → flake input (-<channel>-<os> > -<channel> > -any).
+  # (channel, os) → name in inputs' → flake input (-<channel>-<os> > -<channel> > -any > own name).
   inputTables = {
     "stable/nixos" = {
       nix-darwin-unstable = "nix-darwin-unstable";
@@ -36,10 +38,12 @@
     "unstable/darwin" = {
       nix-darwin = "nix-darwin-unstable";
       nixpkgs = "nixpkgs-unstable";
+      nixpkgs-stable-nixos = "nixpkgs-stable-nixos";
     };
     "unstable/nixos" = {
       nix-darwin = "nix-darwin-unstable";
       nixpkgs = "nixpkgs-unstable";
+      nixpkgs-stable-nixos = "nixpkgs-stable-nixos";
     };
   };
   # meta: definitions in Nixverse's order; files: what each node imports, in order.

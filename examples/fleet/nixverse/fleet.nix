@@ -8,6 +8,8 @@
     parallel = 10;
   };
   hasPrivate = false;
+  # A machine's `type` as user code reads it: "host" (Nixverse HEAD) or "node" (b1b80d5).
+  nodeType = "host";
   # Whose lib evaluates meta, lib', the secrets file and outputs.
   libInput = "nixpkgs-unstable";
   lib = [ ../lib.nix ];
@@ -30,20 +32,25 @@
     flakeParts = [ ];
     systems = null;
   };
-  # (channel, os) → name in inputs' → flake input (-<channel>-<os> > -<channel> > -any).
+  # (channel, os) → name in inputs' → flake input (-<channel>-<os> > -<channel> > -any > own name).
   inputTables = {
     "stable/nixos" = {
       disko = "disko-stable-nixos";
       disko-unstable = "disko-unstable";
       home-manager = "home-manager-stable-nixos";
       home-manager-unstable = "home-manager-unstable";
+      nixos-hardware = "nixos-hardware";
       nixpkgs = "nixpkgs-stable-nixos";
       nixpkgs-unstable = "nixpkgs-unstable";
     };
     "unstable/nixos" = {
       disko = "disko-unstable";
+      disko-stable-nixos = "disko-stable-nixos";
       home-manager = "home-manager-unstable";
+      home-manager-stable-nixos = "home-manager-stable-nixos";
+      nixos-hardware = "nixos-hardware";
       nixpkgs = "nixpkgs-unstable";
+      nixpkgs-stable-nixos = "nixpkgs-stable-nixos";
     };
   };
   # meta: definitions in Nixverse's order; files: what each node imports, in order.

@@ -8,6 +8,8 @@
     parallel = 10;
   };
   hasPrivate = false;
+  # A machine's `type` as user code reads it: "host" (Nixverse HEAD) or "node" (b1b80d5).
+  nodeType = "node";
   # Whose lib evaluates meta, lib', the secrets file and outputs.
   libInput = "nixpkgs-unstable";
   lib = [ ];
@@ -26,7 +28,7 @@
     flakeParts = [ ];
     systems = null;
   };
-  # (channel, os) → name in inputs' → flake input (-<channel>-<os> > -<channel> > -any).
+  # (channel, os) → name in inputs' → flake input (-<channel>-<os> > -<channel> > -any > own name).
   inputTables = {
     "unstable/nixos" = {
       nixpkgs = "nixpkgs-unstable";

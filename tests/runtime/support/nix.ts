@@ -59,8 +59,9 @@ let standinsCache: string | null = null;
 
 /**
  * A writable copy of the shared stand-ins with the pinned nixpkgs lib copied in. The pkgs stub
- * also gets `gawk` (Nixverse's testUserOutputs reads `pkgs ? gawk`) and nixpkgs' `newScope`, so
- * pkgs' files can be called.
+ * also gets the packages Nixverse's testUserOutputs reads (`gawk`, `hello`, and `gnumake` /
+ * `makeShellWrapper` / `stdenv.mkDerivation` for HEAD's `apps.make`) and nixpkgs' `newScope` and
+ * `callPackage`, so pkgs' files can be called.
  */
 export function standins(): string {
   if (standinsCache) return standinsCache;
@@ -71,11 +72,36 @@ export function standins(): string {
   const flake = join(dir, "nixpkgs", "flake.nix");
   chmodSync(flake, 0o644);
   const src = readFileSync(flake, "utf8");
-  const patched = src.replace(
-    'rsync = "rsync";',
-    'rsync = "rsync";\n        gawk = "gawk";\n        newScope = extra: lib0.callPackageWith (pkgsStub system // extra);',
-  );
-  if (patched === src) throw new Error("stand-in nixpkgs changed shape: cannot add gawk/newScope");
+  // Packages are named stand-in derivations whose outPath is their name ("${gawk}" = "gawk").
+  const drv = (name: string, extra = "") =>
+    `{ type = "derivation"; name = "${name}"; pname = "${name}"; outPath = "${name}";${extra} }`;
+  const patched = src
+    .replace(
+      'rsync = "rsync";',
+      [
+        'rsync = "rsync";',
+        `gawk = ${drv("gawk")};`,
+        `hello = ${drv("hello")};`,
+        `gnumake = ${drv("gnumake", ' meta.mainProgram = "make";')};`,
+        'makeShellWrapper = "makeShellWrapper";',
+        "newScope = extra: lib0.callPackageWith (pkgsStub system // extra);",
+        "callPackage = lib0.callPackageWith (pkgsStub system);",
+        "lib = lib0;",
+      ].join("\n        "),
+    )
+    // As nixosSystem's result, the system carries its `pkgs` (HEAD's nodes.<n>.pkgs).
+    .replace(
+      "r // { standinArgs = args; }",
+      "r // { standinArgs = args; pkgs = r._module.args.pkgs; }",
+    )
+    .replace(
+      "stdenv.hostPlatform = lib0.systems.elaborate system;",
+      'stdenv.hostPlatform = lib0.systems.elaborate system;\n        stdenv.mkDerivation = a: { type = "derivation"; inherit (a) name; outPath = a.name; meta = a.meta or { }; };',
+    );
+  if (
+    !["callPackage =", "stdenv.mkDerivation", "pkgs = r._module"].every((s) => patched.includes(s))
+  )
+    throw new Error("stand-in nixpkgs changed shape: cannot add packages/newScope/callPackage");
   writeFileSync(flake, patched);
   standinsCache = dir;
   return dir;

@@ -35,14 +35,42 @@ let
     raw.${inputName}
       or (throw "nixverse: node ${nodeName} expects the flake input ${inputName} (as ${exposed}), but flake.nix does not declare it; re-run nixverse-gen");
 
+  # Nixverse HEAD gives each input's `packages` and `legacyPackages` for the node's system; the
+  # per-system sets stay readable too (`packages.<system>.x`, as b1b80d5 users write).
+  forSystem =
+    system: input:
+    if system == null then
+      input
+    else
+      input
+      // {
+        packages = (input.packages or { }) // (input.packages.${system} or { });
+        legacyPackages = (input.legacyPackages or { }) // (input.legacyPackages.${system} or { });
+      };
+
   renamed =
     nodeName: node: view:
-    lib.mapAttrs (exposed: inputName: view exposed inputName (pick nodeName exposed inputName)) (
-      tableOf nodeName node
-    );
+    lib.mapAttrs (
+      exposed: inputName:
+      view exposed inputName (forSystem (node.system or null) (pick nodeName exposed inputName))
+    ) (tableOf nodeName node);
+
+  # For pkgs' files (HEAD's getUserPkgs): the view of (channel, os) for the system being built.
+  forPkgs =
+    table: system:
+    lib.mapAttrs (
+      _: inputName:
+      let
+        input = forSystem system raw.${inputName};
+      in
+      builtins.removeAttrs input moduleSets
+      // {
+        modules = input."${if lib.hasSuffix "-darwin" system then "darwin" else "nixos"}Modules" or { };
+      }
+    ) (data.inputTables.${table} or { });
 in
 {
-  inherit raw;
+  inherit raw forPkgs;
 
   # For NixOS / nix-darwin modules and meta: `modules` is the os module set.
   forOs =

@@ -200,7 +200,8 @@ let
         };
       }
       {
-        imports = data.outputs.flakeParts;
+        # b1b80d5 declares perSystem.makefileInputs (a list of packages per system) for `apps.make`.
+        imports = [ ./flake-parts-makefile-inputs.nix ] ++ data.outputs.flakeParts;
         systems = lib.mkDefault lib.systems.flakeExposed;
         _module.args = {
           inherit lib;
@@ -220,11 +221,7 @@ let
           };
       };
 
-  partsOutputs =
-    if data.outputs.flakeParts == [ ] then
-      { }
-    else
-      builtins.removeAttrs flakePartsOutputs [ "makefileInputs" ];
+  partsOutputs = if data.outputs.flakeParts == [ ] then { } else flakePartsOutputs;
 
   # File-based and flake-parts outputs together; where both define one, values merge by the rules
   # above (attribute sets key by key, lists concatenated).

@@ -30,6 +30,8 @@ let
     ;
 
   nodesData = data.nodes or { };
+  # An incomplete node (generated with its reason): its job is that error, its meta is never read.
+  isBroken = n: nodesData.${n} ? broken || nodesData.${n} ? unbuildable;
   groupsData = data.groups or { };
   hasPrivate = data.hasPrivate or false;
 
@@ -228,7 +230,7 @@ let
       names =
         if req.names == [ ] then throw "No node names given" else resolve req.names;
 
-      localNodes = filter (n: (metaOf n).deploy.targetHost == null) names;
+      localNodes = filter (n: !isBroken n && (metaOf n).deploy.targetHost == null) names;
       checkedNames =
         if action == "deploy" && mode != "build" && length localNodes > 1 then
           throw "Deploying multiple local nodes in parallel is not allowed: ${concatStringsSep ", " localNodes} have no deploy.targetHost"
@@ -606,36 +608,50 @@ let
             ];
           };
 
+      # An incomplete node fails alone, with its reason (the others still run).
+      brokenJob = n: {
+        node = n;
+        inherit (nodesData.${n}) os;
+        error = nodesData.${n}.broken or nodesData.${n}.unbuildable;
+        steps = [ ];
+        hostFiles = null;
+        stages = false;
+        probe = [ ];
+      };
+
       job =
         n:
-        let
-          os = (metaOf n).os;
-          j =
-            if action == "deploy" then
-              deployJob n
-            else if action == "install" then
-              installJob n
-            else
-              {
-                error = null;
-                steps = [ ];
-              };
-          m = metaOf n;
-          d = m.deploy;
-          activates = action == "deploy" && mode != "build";
-        in
-        {
-          node = n;
-          inherit os;
-          inherit (j) error steps;
-          hostFiles = if action == "build" || (action == "deploy" && mode == "build") then null else hostFiles n;
-          # Evaluated and built by the runner's two stages (one evaluator and one nix build for all
-          # such nodes) before its steps run with @out@ set.
-          stages = j.error == null && (action == "build" || (action == "deploy" && d.method == "copy"));
-          # Probed in parallel before anything is evaluated: `<argv> true` over ssh. Not for
-          # install: nixos-anywhere's target is often an installer that takes a password.
-          probe = if j.error == null && activates && d.targetHost != null then sshArgv d else [ ];
-        };
+        if isBroken n then
+          brokenJob n
+        else
+          let
+            os = (metaOf n).os;
+            j =
+              if action == "deploy" then
+                deployJob n
+              else if action == "install" then
+                installJob n
+              else
+                {
+                  error = null;
+                  steps = [ ];
+                };
+            m = metaOf n;
+            d = m.deploy;
+            activates = action == "deploy" && mode != "build";
+          in
+          {
+            node = n;
+            inherit os;
+            inherit (j) error steps;
+            hostFiles = if action == "build" || (action == "deploy" && mode == "build") then null else hostFiles n;
+            # Evaluated and built by the runner's two stages (one evaluator and one nix build for all
+            # such nodes) before its steps run with @out@ set.
+            stages = j.error == null && (action == "build" || (action == "deploy" && d.method == "copy"));
+            # Probed in parallel before anything is evaluated: `<argv> true` over ssh. Not for
+            # install: nixos-anywhere's target is often an installer that takes a password.
+            probe = if j.error == null && activates && d.targetHost != null then sshArgv d else [ ];
+          };
 
       plan = {
         inherit

@@ -22,11 +22,21 @@ let
 
   nodeEntity =
     name: node:
-    metas.${name}
+    {
+      # Nixverse HEAD's raw meta definitions, in order: { loc; file; value; } (value unapplied).
+      # First, so a meta key of that name wins, as in HEAD.
+      defs = map (def: {
+        loc = if def.attr == null then [ ] else [ def.attr ];
+        file = toString def.file;
+        value = if def.attr == null then import def.file else (import def.file).${def.attr};
+      }) node.meta;
+    }
+    // metas.${name}
     // located node.dir
     // {
       inherit name;
-      type = "node";
+      # "host" as Nixverse HEAD says; "node" for a b1b80d5-style fleet (docs/fleet-data.md).
+      type = data.nodeType or "node";
       parents = pick node.parents;
       groups = pick node.groups;
       config = systems.${name}.config;
@@ -43,6 +53,8 @@ let
       children = pick group.children;
       descendants = pick group.descendants;
       nodes = pick group.nodes;
+      # Nixverse HEAD's name for the same set.
+      hosts = pick group.nodes;
     };
 
   # Without `current`: what group structures, outputs and the secrets file see.

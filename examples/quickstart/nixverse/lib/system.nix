@@ -11,7 +11,8 @@
   meta,
   renaming,
   userLib,
-  userPkgs,
+  # channel → pkgs → pkgs'
+  userPkgsOn,
   userModules,
   # `nodes` with `current` = this node.
   nodes,
@@ -29,7 +30,7 @@ let
     {
       _module.args =
         {
-          pkgs' = userPkgs pkgs;
+          pkgs' = userPkgsOn channel pkgs;
         }
         // lib.optionalAttrs pkgsUnstable {
           pkgs-unstable = inputs'.nixpkgs-unstable.legacyPackages.${pkgs.stdenv.hostPlatform.system};
@@ -98,5 +99,9 @@ let
     else
       builtins.seq (require "nixpkgs") (require "nix-darwin").lib.darwinSystem;
 in
-# Forcing meta here runs its checks (os/channel agree with the generated data, assertions).
-builtins.seq meta (builder { inherit specialArgs modules; })
+# Forcing meta here runs its checks (os/channel agree with the generated data, assertions). An
+# incomplete node (no configuration.nix, missing inputs) fails here with the generated reason.
+if node ? unbuildable then
+  throw node.unbuildable
+else
+  builtins.seq meta (builder { inherit specialArgs modules; })
