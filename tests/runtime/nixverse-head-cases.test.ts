@@ -23,7 +23,8 @@ import {
   type CaseOutcome,
   type HeadCase,
 } from "./support/nixverse-head.js";
-import { flakeInputNames, nixEnv, overridesFor, tempDir, tierBMissing } from "./support/nix.js";
+import { nixEnv } from "../support/nix.js";
+import { flakeInputNames, overridesFor, tempDir, tierBMissing } from "./support/nix.js";
 
 const missing =
   tierBMissing() ??
@@ -45,7 +46,7 @@ function literalInputs(suite: string): { tree: Tree; overrides: string[] } {
       "nix-instantiate",
       ["--eval", "--json", "-E", `builtins.attrNames (import ${file})`],
       {
-        env: nixEnv,
+        env: nixEnv(),
       },
     ).toString(),
   ) as string[];
