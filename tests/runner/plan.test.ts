@@ -403,12 +403,12 @@ describe.skipIf(!nix)("plan.nix: an incomplete node fails alone", () => {
     expect(byNode.web1.error).toBeNull();
     expect(byNode.web1.steps.length).toBeGreaterThan(0);
   });
-  it("build: left out of the one nix build", () => {
+  it("build: left out of the evaluate-and-build stages and of the ssh probes", () => {
     const p = planOf({ action: "build", names: ["web"] });
-    expect(p.build.argv.slice(4)).toEqual([
-      `${F}#nixosConfigurations.web1.config.system.build.toplevel`,
-      `${F}#nixosConfigurations.web2.config.system.build.toplevel`,
-    ]);
+    const byNode = Object.fromEntries(p.jobs.map((j: any) => [j.node, j]));
+    expect(byNode.half).toMatchObject({ stages: false, probe: [], steps: [] });
+    expect(byNode.half.error).toContain("for host `half`");
+    expect(byNode.web1.stages).toBe(true);
   });
 });
 
