@@ -417,3 +417,37 @@ describe("generated fleet data matches the runtime's contract (docs/fleet-data.m
     },
   );
 });
+
+describe("docs/fleet-data.md documents every field gen writes", () => {
+  it("top-level, node (incomplete ones too) and group fields all appear in its fleet.nix block", async () => {
+    const dir = tempDir("contract-doc");
+    cpSync(join(repoRoot, "examples", "quickstart"), dir, { recursive: true });
+    // An incomplete node of each kind: `unbuildable` (no configuration.nix), `broken` (no channel).
+    mkdirSync(join(dir, "nodes", "bare"), { recursive: true });
+    writeFileSync(
+      join(dir, "nodes", "bare", "host.nix"),
+      '{ os = "nixos"; channel = "unstable"; }\n',
+    );
+    mkdirSync(join(dir, "nodes", "nochan"), { recursive: true });
+    writeFileSync(join(dir, "nodes", "nochan", "host.nix"), '{ os = "nixos"; }\n');
+    writeFileSync(join(dir, "nodes", "nochan", "configuration.nix"), "{ }\n");
+    const g = await gen(dir);
+    expect(g.code, g.stderr).toBe(0);
+    const keys = (await evalJson(`
+      let d = import ${dir}/nixverse/fleet.nix; in {
+        top = builtins.attrNames d;
+        node = builtins.concatMap builtins.attrNames (builtins.attrValues d.nodes);
+        group = builtins.concatMap builtins.attrNames (builtins.attrValues d.groups);
+      }`)) as Record<string, string[]>;
+    expect(keys.node).toContain("broken");
+    expect(keys.node).toContain("unbuildable");
+    expect(keys.top).toContain("nodeType");
+    const doc = readFileSync(join(repoRoot, "docs", "fleet-data.md"), "utf8");
+    const block = doc.slice(doc.indexOf("## nixverse/fleet.nix"));
+    const documented = new Set([...block.matchAll(/^\s*([A-Za-z][\w-]*) =/gm)].map((m) => m[1]));
+    const undocumented = [...new Set([...keys.top!, ...keys.node!, ...keys.group!])].filter(
+      (k) => !documented.has(k),
+    );
+    expect(undocumented).toEqual([]);
+  });
+});
