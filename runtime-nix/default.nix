@@ -141,6 +141,7 @@ let
     {
       type = "app";
       program = lib.getExe (pkgs.callPackage (import ./make.nix { inherit makefileInputs; }) { });
+      meta.description = "GNU make with the fleet's makefileInputs on PATH (nix run .#make -- <target>)";
     };
   apps = lib.genAttrs outputSystems (
     system:
