@@ -210,7 +210,8 @@ describe.skipIf(missing !== null)("flake-parts outputs.nix (tier B, real flake-p
       await flakeValue(dir, "makefileInputs", "m: builtins.mapAttrs (_: map (p: p.name)) m"),
     ).toEqual({ "x86_64-linux": ["hello"] });
     const make = (await flakeValue(dir, "apps.x86_64-linux.make")) as Record<string, string>;
-    expect(make).toEqual({ type: "app", program: "nixverse-make/bin/make" });
+    expect(make).toMatchObject({ type: "app", program: "nixverse-make/bin/make" });
+    expect(make.meta).toHaveProperty("description");
   });
 
   it("module args: nodes, lib', getPkgs', *Modules'; a reserved output is refused", async () => {
