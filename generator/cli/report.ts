@@ -1,5 +1,6 @@
 // The one place diagnostics become text: `file:line:col: error: message (hint)`, then, when the
-// place is known, the code frame Nix prints (the line before, the line, a caret, the line after).
+// place is known, the code frame Nix prints (the line before, the line, a caret, the line after),
+// clipped around the column when a line is long.
 
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -7,6 +8,9 @@ import type { Diagnostic } from "../errors.js";
 import { formatDiagnostic } from "../errors.js";
 import type { CliContext } from "./command.js";
 import { paintDiagnostic, style } from "./style.js";
+
+/** Columns of a frame line shown at most; a longer line is clipped to a window around the column. */
+export const FRAME_WIDTH = 120;
 
 /** The lines around line:column of text, Nix-style; "" when the position is not in the text. */
 export function codeFrame(text: string, line: number, column: number): string {
@@ -16,9 +20,21 @@ export function codeFrame(text: string, line: number, column: number): string {
   const first = Math.max(1, line - 1);
   const last = Math.min(lines.length, line + 1);
   const width = String(last).length;
-  const row = (n: number) => `  ${String(n).padStart(width)}| ${lines[n - 1]}`.trimEnd();
+  // A generated one-liner can be megabytes long: every line of the frame shows the same window of
+  // columns around the caret, with "…" where text was cut, so the caret still points at the column.
+  const col = Math.max(0, column - 1);
+  const from =
+    at.length <= FRAME_WIDTH
+      ? 0
+      : Math.max(0, Math.min(col - FRAME_WIDTH / 2, at.length - FRAME_WIDTH));
+  const clip = (s: string) => {
+    if (from === 0 && s.length <= FRAME_WIDTH) return s;
+    const cut = s.slice(from, from + FRAME_WIDTH);
+    return (from > 0 ? "…" : "") + cut + (from + FRAME_WIDTH < s.length ? "…" : "");
+  };
+  const row = (n: number) => `  ${String(n).padStart(width)}| ${clip(lines[n - 1]!)}`.trimEnd();
   // Tabs stay tabs under the caret so it lines up however the terminal renders them.
-  const lead = at.slice(0, Math.max(0, column - 1)).replace(/[^\t]/g, " ");
+  const lead = (from > 0 ? " " : "") + at.slice(from, col).replace(/[^\t]/g, " ");
   const out = [""];
   for (let n = first; n <= last; n++) {
     out.push(row(n));

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { codeFrame } from "../../generator/cli/report.js";
+import { FRAME_WIDTH, codeFrame } from "../../generator/cli/report.js";
 import { makeTree, runCli, snapshot } from "../support/cli.js";
 import { nixEnv, tempDir } from "../support/nix.js";
 
@@ -118,5 +118,29 @@ describe("code frames", () => {
     // A tab before the column stays a tab under it.
     expect(codeFrame("\tx y\n", 1, 4)).toBe("\n  1| \tx y\n   | \t  ^\n");
     expect(codeFrame("a\n", 9, 1)).toBe("");
+  });
+
+  it("clips a long line to a window around the column, with … where text was cut", () => {
+    // Each character says its own column, so the window shown can be checked exactly.
+    const long = Array.from({ length: 5000 }, (_, i) =>
+      String.fromCharCode(65 + ((i * 7) % 26)),
+    ).join("");
+    const frame = codeFrame(`${long}\nshort\n`, 1, 3000).split("\n");
+    const from = 3000 - 1 - FRAME_WIDTH / 2;
+    expect(frame[1]).toBe(`  1| …${long.slice(from, from + FRAME_WIDTH)}…`);
+    // The caret is under column 3000: "…" plus the columns shown before it.
+    expect(frame[2]).toBe(`   | ${" ".repeat(1 + 3000 - 1 - from)}^`);
+    expect(long[frame[2]!.indexOf("^") - "   | …".length + from]).toBe(long[2999]);
+    // The context lines show the same columns; a short one shows only the marker.
+    expect(frame[3]).toBe("  2| …");
+    // Near either end the window stops at the end: no marker on that side.
+    expect(codeFrame(long, 1, 1).split("\n")[1]).toBe(`  1| ${long.slice(0, FRAME_WIDTH)}…`);
+    const end = codeFrame(long, 1, 5000).split("\n");
+    expect(end[1]).toBe(`  1| …${long.slice(-FRAME_WIDTH)}`);
+    expect(end[2]).toBe(`   | ${" ".repeat(FRAME_WIDTH)}^`);
+    // A long context line around a short offending line is clipped too.
+    expect(codeFrame(`${long}\nx = ;\n`, 2, 5).split("\n")[1]).toBe(
+      `  1| ${long.slice(0, FRAME_WIDTH)}…`,
+    );
   });
 });

@@ -53,5 +53,8 @@ describe("limits of the Nix reader", () => {
       /^nodes\/n1\/node\.nix:1:\d+: error: expression nested more than \d+ levels deep \(/,
     );
     expect(r.stderr).not.toMatch(/RangeError|\n\s+at /);
+    // The one-liner is ~10 KB; its code frame shows a window around the column, not the line.
+    expect(r.stderr).toContain("| …{a={a=");
+    expect(r.stderr.length).toBeLessThan(1000);
   });
 });
