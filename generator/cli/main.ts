@@ -4,6 +4,7 @@ import { UsageError } from "./command.js";
 import { commands } from "./commands/index.js";
 import { DiagnosticError } from "../errors.js";
 import { reportDiagnostics } from "./report.js";
+import { didYouMean } from "../suggest.js";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -73,8 +74,12 @@ export async function main(argv: string[], ctx: CliContext = defaultContext()): 
     cmd = await commands.find((c) => c.name === first)?.load();
     args = rest;
     if (!cmd) {
+      const near = didYouMean(
+        first,
+        commands.map((c) => c.name),
+      );
       ctx.stderr.write(
-        `nixverse-gen: unknown command "${first}" (run "nixverse-gen --help" for the list)\n`,
+        `nixverse-gen: unknown command "${first}"${near} (run "nixverse-gen --help" for the list)\n`,
       );
       return 2;
     }

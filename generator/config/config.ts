@@ -5,6 +5,7 @@ import type { Node as YamlNode, Pair } from "yaml";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import type { Diagnostic, Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
+import { closest } from "../suggest.js";
 
 /** Flake URLs for one channel: one nixpkgs URL, or one per os; and the companion inputs. */
 export interface ChannelUrls {
@@ -50,28 +51,6 @@ const FLAKE_URL = /^[a-z][a-z0-9+.-]*:\S+$/;
 /** Becomes part of input names (nixpkgs-<channel>-<os>), so it must be a plain word. */
 const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
 const SYSTEM = /^[a-z0-9_]+-[a-z0-9_]+$/;
-
-function closest(word: string, known: string[]): string | null {
-  const dist = (a: string, b: string) => {
-    const d = Array.from({ length: a.length + 1 }, (_, i) => [
-      i,
-      ...Array<number>(b.length).fill(0),
-    ]);
-    for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-    for (let i = 1; i <= a.length; i++)
-      for (let j = 1; j <= b.length; j++)
-        d[i]![j] = Math.min(
-          d[i - 1]![j]! + 1,
-          d[i]![j - 1]! + 1,
-          d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-        );
-    return d[a.length]![b.length]!;
-  };
-  const best = known
-    .map((k) => [k, dist(word.toLowerCase(), k)] as const)
-    .sort((x, y) => x[1] - y[1])[0];
-  return best && best[1] <= 2 ? best[0] : null;
-}
 
 export function parseConfig(source: string, file = "nixverse.yaml"): Result<Config> {
   const lc = new LineCounter();

@@ -6,6 +6,7 @@ import { diag, fail, ok } from "../errors.js";
 import type { Expr } from "../nix/ast.js";
 import type { NodesEntry } from "../scan/scan.js";
 import { checkEntityName } from "./names.js";
+import { closest } from "../suggest.js";
 
 export type Layer = "public" | "private";
 
@@ -158,6 +159,16 @@ export function linkEntities(files: EntityFile[]): Result<Entities> {
               `Node name "current" is reserved: ${raw.file}`,
               { file: raw.file, line: b.loc.line, column: b.loc.column },
               "`nodes.current` always means the node being evaluated; pick another name",
+            ),
+          );
+        } else if (b.name !== "common" && closest(b.name, ["common"]) !== null) {
+          // `comon = { … }` would silently become a node with the group's meta missing.
+          errors.push(
+            diag(
+              "group-key-common",
+              `"${b.name}" in ${raw.file} would be a member node: did you mean common?`,
+              { file: raw.file, line: b.loc.line, column: b.loc.column },
+              "common = { … }; is the meta configuration every member gets",
             ),
           );
         } else if (b.name === name) {

@@ -17,6 +17,7 @@ import {
   pickOne,
   sortKeys,
 } from "./files.js";
+import { ignoredFiles } from "./ignored.js";
 import { resolveNodeMeta, StaticMetaReader } from "./static-meta.js";
 import type { FleetModel, GroupModel, NamedFiles, NodeModel } from "./types.js";
 
@@ -31,6 +32,7 @@ export function buildFleet(
   const reader = new StaticMetaReader(load);
 
   const nodes: Record<string, NodeModel> = {};
+  const incomplete: { node: string; d: Diagnostic }[] = [];
   for (const n of [...entities.nodes.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const meta = resolveNodeMeta(n.name, n.defs, reader);
     if (!meta.ok) {
@@ -48,7 +50,7 @@ export function buildFleet(
         `node ${n.name} needs at least one configuration.nix: in ${n.dir}/, nodes/common/ or a parent group's common/ (it may be just \`{ }\`)`,
       );
     }
-    if (problem) warnings.push(incompleteWarning(n.name, problem));
+    if (problem) incomplete.push({ node: n.name, d: problem });
     const home = findHomeFiles(files, n.dir, n.groupNames);
     errors.push(...home.errors);
     const secrets = findNodeSecrets(files, n.dir);
@@ -71,6 +73,8 @@ export function buildFleet(
       ...(problem ? { problem } : {}),
     };
   }
+
+  warnings.push(...onePerCause(incomplete));
 
   const groups: Record<string, GroupModel> = {};
   for (const g of [...entities.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -129,6 +133,7 @@ export function buildFleet(
   sopsConfig = ["private/.sops.yaml", ".sops.yaml"].find((f) => files.has(f)) ?? null;
 
   for (const n of Object.values(nodes)) n.hostKeyPub = findHostKeyPub(files, n.dir);
+  warnings.push(...ignoredFiles(files, entities));
 
   if (errors.length) return fail(...errors);
   return ok({
@@ -158,6 +163,44 @@ function nodeTypeOf(files: ReadonlySet<string>): "host" | "node" {
     if (/(^|\/)nodes\/[^/]+\/node\.nix$/.test(f)) node = true;
   }
   return node ? "node" : "host";
+}
+
+/** What the same missing piece says for several nodes whose meta lives in the same file. */
+const MERGED: Record<string, (names: string) => { message: string; hint?: string }> = {
+  "meta-system-missing": (names) => ({
+    message: `Missing required meta configuration \`system\` for nodes ${names}`,
+  }),
+  "meta-channel-missing": (names) => ({
+    message: `Missing required meta configuration \`channel\` for nodes ${names}`,
+  }),
+  "configuration-missing": (names) => ({
+    message: `Missing configuration.nix for nodes ${names}`,
+    hint: "each node needs at least one configuration.nix: in its directory, nodes/common/ or a parent group's common/ (it may be just `{ }`)",
+  }),
+};
+
+/**
+ * One message per cause: members of a group whose common lacks a system (or a configuration.nix)
+ * are named in one warning at the first one's place, not one warning per member.
+ */
+function onePerCause(items: { node: string; d: Diagnostic }[]): Diagnostic[] {
+  const byCause = new Map<string, { nodes: string[]; d: Diagnostic }>();
+  for (const { node, d } of items) {
+    const key = MERGED[d.code] ? `${d.code}|${d.file}` : `${node}|${d.code}`;
+    const seen = byCause.get(key);
+    if (seen) seen.nodes.push(node);
+    else byCause.set(key, { nodes: [node], d });
+  }
+  return [...byCause.values()].map(({ nodes, d }) => {
+    if (nodes.length === 1) return incompleteWarning(nodes[0]!, d);
+    const m = MERGED[d.code]!(nodes.join(", "));
+    return {
+      ...d,
+      severity: "warning",
+      message: `${m.message}; gen goes on, and evaluating them fails with this message until it is fixed`,
+      ...(m.hint ? { hint: m.hint } : {}),
+    };
+  });
 }
 
 /** An incomplete node is a warning: the fleet builds, that node throws the message when built. */

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Diagnostic, Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
-import type { ParsedFile } from "../nix/ast.js";
+import type { Expr, ParsedFile } from "../nix/ast.js";
 import { parseNix } from "../nix/parse.js";
 import { staticAttrSet } from "../nix/static.js";
 import type { Tree } from "../scan/scan.js";
@@ -91,7 +91,7 @@ export async function loadFleet(root: string): Promise<Result<LoadedFleet>> {
                 ...e,
                 code: "group-not-attrset",
                 message: `Group must be an attribute set: ${w.file}`,
-                hint: "group.nix is a plain attribute set of child names (plus `common`), not a function",
+                hint: groupShapeHint(p.expr),
               }
             : e,
         );
@@ -129,4 +129,15 @@ function parseFileSync(root: string, file: string): Result<ParsedFile> {
     return fail(diag("read-failed", `cannot read ${file}: ${(e as Error).message}`, { file }));
   }
   return parseNix(text, file);
+}
+
+/** What to say about a group.nix that is not an attribute set, by what it is instead. */
+function groupShapeHint(e: Expr): string {
+  let x = e;
+  while (x.kind === "Paren") x = x.expr;
+  const shape = "write { common = { … }; member1 = { }; member2 = { }; }";
+  if (x.kind === "Lambda") return `group.nix is not a function: ${shape}`;
+  if (x.kind === "List") return `a list of names is not a group: ${shape}`;
+  if (x.kind === "String") return `a string is not a group: ${shape}`;
+  return shape;
 }

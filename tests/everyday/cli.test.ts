@@ -51,7 +51,7 @@ describe("help and version", () => {
     const r = await runCli(["hook", "instal"], repoRoot);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'nixverse-gen hook: unknown subcommand "instal" (see "nixverse-gen hook --help")\n',
+      'nixverse-gen hook: unknown subcommand "instal" (did you mean "install"?) (see "nixverse-gen hook --help")\n',
     );
     expect((await runCli(["show", "--json", "--dot"], repoRoot)).code).toBe(2);
     expect((await runCli(["init", "a", "b"], repoRoot)).code).toBe(2);

@@ -5,6 +5,7 @@ import type { CliContext, Command } from "../command.js";
 import { UsageError } from "../command.js";
 import { style } from "../style.js";
 import { reportDiagnostics } from "../report.js";
+import { didYouMean } from "../../suggest.js";
 import { FLAKE_OPTION_HELP, openFlakeDir } from "../flake-dir.js";
 
 const installHelp = `Usage: nixverse-gen hook install [--flake DIR]
@@ -68,7 +69,9 @@ export const hook: Command = {
     const [sub, ...rest] = args;
     if (sub === undefined) throw new UsageError("missing subcommand: install or uninstall");
     if (sub !== "install" && sub !== "uninstall")
-      throw new UsageError(`unknown subcommand "${sub}"`);
+      throw new UsageError(
+        `unknown subcommand "${sub}"${didYouMean(sub, ["install", "uninstall"])}`,
+      );
     const { values } = parseOptions(rest, { flake: { type: "string" } });
     // Uninstalling needs no fleet (the hook lives in the repository), installing does: a hook
     // pointed at a directory without nodes/ would commit a junk flake there.

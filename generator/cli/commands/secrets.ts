@@ -13,6 +13,9 @@ import {
 import type { SecretsIo } from "../../secrets/context.js";
 import { editSecrets, rekeySecrets } from "../../secrets/flow.js";
 import { SOPS_FORMATS, type SopsFormat } from "../../secrets/sops/document.js";
+import { didYouMean } from "../../suggest.js";
+
+const SUBCOMMANDS = ["edit", "eval", "encrypt", "decrypt", "rekey"];
 
 const help = `Usage: nixverse-gen secrets <command> [options]
 
@@ -198,7 +201,7 @@ export const secrets: Command = {
       }
       default:
         throw new UsageError(
-          `unknown secrets command "${sub}" (edit, eval, encrypt, decrypt, rekey)`,
+          `unknown secrets command "${sub}"${didYouMean(sub, SUBCOMMANDS)} (edit, eval, encrypt, decrypt, rekey)`,
         );
     }
   },
