@@ -1,4 +1,4 @@
-# The `nodes` argument (NIXVERSE-REFERENCE §2.3, §3.5): every node and group by name, with the
+# The `nodes` argument (docs/meta.md#custom-keys): every node and group by name, with the
 # read-only attributes users read. Everything is lazy: a node's meta is evaluated when one of its
 # attributes is read, its configuration when `config` is read.
 {

@@ -1,11 +1,11 @@
 # Flake inputs as nodes see them: the raw inputs (minus `self`, home-manager module sets
 # normalised) and, per node, the renamed views built from the generated tables
-# (NIXVERSE-REFERENCE §4; precedence already applied by the generator).
+# (README.md#nixverseyaml; precedence already applied by the generator).
 { lib, inputs, data }:
 let
   util = import ./util.nix { inherit lib; };
 
-  # NIXVERSE-REFERENCE §0.1: `homeManagerModules` (preferred) or `homeModules` survive only as
+  # As in Nixverse: `homeManagerModules` (preferred) or `homeModules` survive only as
   # `homeModules`.
   normalise =
     input:
@@ -95,7 +95,7 @@ in
   # `inputs` for OS modules: renamed names, untouched values (`inputs.nixvim.nixosModules.nixvim`).
   renamedRaw = nodeName: node: renamed nodeName node (_: _: input: input);
 
-  # Missing conventional input → Nixverse's message (NIXVERSE-REFERENCE §11b).
+  # Missing conventional input → Nixverse's message (the same words as Nixverse's).
   require =
     nodeName: node: view: exposed:
     view.${exposed}

@@ -1,4 +1,4 @@
-# The built-in meta options (NIXVERSE-REFERENCE §2.2, with SPEC §3's changes): typed built-ins,
+# The built-in meta options (docs/meta.md): typed built-ins,
 # freeform custom keys, `assertions`/`warnings`, and the optional `system` that implies `os`.
 { lib, config, ... }:
 let
@@ -19,9 +19,15 @@ let
     description = "SSH destination ([user@]host, not starting with -)";
   };
   sshHost = notOption types.nonEmptyStr;
+
+  # ssh is given `-o <entry>` for each entry, so `[ "-p" "2222" ]` would become `-o -p -o 2222`:
+  # the type's description is what the module system prints when an entry is refused.
+  sshOption = types.addCheck types.nonEmptyStr (s: !lib.hasPrefix "-" s) // {
+    description = "ssh -o option: entries are ssh -o options, e.g. Port=2222 (not \"-p\" \"2222\"); see docs/meta.md in nixverse-gen";
+  };
 in
 {
-  # SPEC §3: custom keys need no option declaration. Lazy, so reading one key never forces
+  # docs/meta.md: custom keys need no option declaration. Lazy, so reading one key never forces
   # another (a key may read `nodes.current.config`).
   freeformType = types.lazyAttrsOf types.anything;
 
@@ -80,7 +86,7 @@ in
             default = false;
           };
           sshOpts = mkOption {
-            type = types.listOf types.nonEmptyStr;
+            type = types.listOf sshOption;
             default = [ ];
           };
         };
@@ -91,7 +97,7 @@ in
     install = mkOption {
       type = types.submodule {
         options = {
-          # SPEC §3: null or a string (Nixverse typed it `str` with a null default).
+          # docs/meta.md: null or a string (Nixverse typed it `str` with a null default).
           targetHost = mkOption {
             type = types.nullOr (notOption types.str);
             default = config.deploy.targetHost;
@@ -105,7 +111,7 @@ in
             default = config.deploy.useSubstitutes;
           };
           sshOpts = mkOption {
-            type = types.listOf types.nonEmptyStr;
+            type = types.listOf sshOption;
             default = config.deploy.sshOpts;
           };
         };

@@ -1,11 +1,11 @@
-# Meta evaluation of one node (NIXVERSE-REFERENCE §2): the built-in options plus one wrapper module
+# Meta evaluation of one node (docs/meta.md): the built-in options plus one wrapper module
 # per definition, in the generated order. The result is checked against the statically resolved
 # os/channel/system that decided the flake's inputs.
 {
   lib,
   name,
   node,
-  # What meta functions receive (SPEC §3).
+  # What meta functions receive (docs/meta.md).
   args,
 }:
 let

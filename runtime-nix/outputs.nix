@@ -1,5 +1,5 @@
-# The user's own flake outputs: file-based outputs/flake and outputs/perSystem (NIXVERSE-REFERENCE
-# §12, merge rules of Nixverse HEAD) and b1b80d5-style flake-parts modules (§8.4), with the
+# The user's own flake outputs: file-based outputs/flake and outputs/perSystem (merge rules of
+# Nixverse HEAD) and b1b80d5-style flake-parts modules, with the
 # reserved output names refused. `apps` are returned separately so the runtime can add its own.
 {
   lib,

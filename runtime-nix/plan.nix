@@ -1,4 +1,4 @@
-# The command plan for `nix run . node deploy|build|install …` (SPEC §7).
+# The command plan for `nix run . node deploy|build|install …` (README.md#commands).
 #
 # Wired by default.nix as `fleet.public.plan = import ./plan.nix { inherit data meta; };`, this is
 # a function of one request and returns what the runner (nixverse/run.sh) executes: the resolved
@@ -40,7 +40,7 @@ let
   optionals = cond: xs: if cond then xs else [ ];
   imap0 = f: list: genList (i: f i (builtins.elemAt list i)) (length list);
 
-  # Selection (§7.3, without evaluating any node): a node; a group (its nodes); `@all`; a glob
+  # Selection (README "Commands", without evaluating any node): a node; a group (its nodes); `@all`; a glob
   # over node and group names (`web*`, `db?`); and `!<any of these>` to leave nodes out (only
   # exclusions: from all nodes).
   allNodes = attrNames nodesData;
@@ -161,7 +161,7 @@ let
       };
     };
 
-  # Where a node's host files come from, in precedence order (REFERENCE §6.4, without its quirk:
+  # Where a node's host files come from, in precedence order (Nixverse's order, without its quirk:
   # the first source that has a path wins, across all entries). Paths are relative to the flake
   # root; the runner keeps git-tracked files only and skips missing directories.
   hostFileSources =
@@ -688,7 +688,7 @@ let
     else
       plan // { shell = toShell plan; };
 
-  # REFERENCE §8.5: variables and phony targets for every node and group, so a user Makefile can
+  # As Nixverse's Makefile support: variables and phony targets for every node and group, so a user Makefile can
   # hang prerequisites on `nodes/<n>` and read os/channel. Only generated data is read.
   userMk = concatStringsSep "" (
     map (n: ''

@@ -1,4 +1,4 @@
-# The master secrets file, evaluated (SPEC §6, NIXVERSE-REFERENCE §6.2). `nixverse-gen secrets`
+# The master secrets file, evaluated (README.md#secrets). `nixverse-gen secrets`
 # decrypts it to a private temp file and calls `fleet.public.secrets (import <that file>)`; the
 # plaintext never enters the store or the command line. Only builtins are used here, so any `lib`
 # works; `lib` is merely handed to the user's function.

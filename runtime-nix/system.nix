@@ -1,4 +1,4 @@
-# One node's nixosSystem / darwinSystem (NIXVERSE-REFERENCE §5, SPEC §4): the base module, the
+# One node's nixosSystem / darwinSystem (docs/fleet-data.md): the base module, the
 # node's files in the generated order, disko / sops-nix / home-manager when the node needs them.
 {
   lib,

@@ -1,4 +1,4 @@
-# lib' (NIXVERSE-REFERENCE §8.1): the user lib files, public then private, folded with
+# lib' (docs/fleet-data.md): the user lib files, public then private, folded with
 # recursiveUpdate (private overrides deeply); functions get the final lib' (a fixpoint).
 {
   lib,

@@ -1,4 +1,4 @@
-# pkgs' (NIXVERSE-REFERENCE §8.2): each package file (the generator already picked the winning
+# pkgs' (docs/fleet-data.md): each package file (the generator already picked the winning
 # one, private over public, top level and bundles) called with the given pkgs' scope, which adds
 # pkgs', lib' and, as Nixverse HEAD does, inputs' for the channel and the system of `pkgs`.
 {

@@ -26,7 +26,7 @@ export interface Adoption {
   warnings: Diagnostic[];
 }
 
-/** What makes a flake a Nixverse flake (NIXVERSE-REFERENCE §0.1). */
+/** What makes a flake a Nixverse flake . */
 export function isNixverseFlake(source: string): boolean {
   return /\bnixverse\s*\.\s*lib\s*\.\s*load\b/.test(source);
 }

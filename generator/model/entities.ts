@@ -1,5 +1,5 @@
-// Nodes and groups from the entity files, with Nixverse's linking rules (NIXVERSE-REFERENCE §3)
-// and its definition and ancestor orders (§2.4, §2.5). Pure: the caller has read and parsed files.
+// Nodes and groups from the entity files, with Nixverse's linking rules
+// and its definition and ancestor orders. Pure: the caller has read and parsed files.
 
 import type { Diagnostic, Location, Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
@@ -65,7 +65,7 @@ export interface Entities {
   groups: Map<string, LinkedGroup>;
 }
 
-/** Name rules for every entry of nodes/ (REFERENCE §1, names.ts): files count too, `common` is exempt. */
+/** Name rules for every entry of nodes/ (names.ts): files count too, `common` is exempt. */
 export function checkEntryNames(entries: {
   public: NodesEntry[];
   private: NodesEntry[];
@@ -288,7 +288,7 @@ export function linkEntities(files: EntityFile[]): Result<Entities> {
     return self;
   };
 
-  // groupNames (§2.5): walk(parentNames) ++ parentNames, walk prepending each level's parents:
+  // groupNames: walk(parentNames) ++ parentNames, walk prepending each level's parents:
   // up(n) = up(p_k) ++ … ++ up(p_1) ++ parents(n).
   const up = memo<string>(
     (n, self) => {
@@ -299,7 +299,7 @@ export function linkEntities(files: EntityFile[]): Result<Entities> {
   );
   const groupNamesOf = (e: Linked): string[] => up(e.name);
 
-  // Definition order (§2.4): depth-first pre-order up the parent graph, each level prepended:
+  // Definition order: depth-first pre-order up the parent graph, each level prepended:
   // defsUp(n) = defsUp(p_k) ++ … ++ defsUp(p_1) ++ (each parent's common and n entries).
   const defsUp = memo<RawDef>(
     (childName, self) => {
@@ -325,7 +325,7 @@ export function linkEntities(files: EntityFile[]): Result<Entities> {
     return [...defsUp(e.name), ...own];
   };
 
-  // Descendants (§3.4): childNames ++ DFS appending each level's children:
+  // Descendants: childNames ++ DFS appending each level's children:
   // down(n) = children(n) ++ down(c_1) ++ … ++ down(c_k).
   const down = memo<string>(
     (n, self) => {

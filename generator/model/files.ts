@@ -1,5 +1,5 @@
-// Which conventional files each node imports, in Nixverse's lookup order (NIXVERSE-REFERENCE
-// §5.2, §5.4, §8), answered from the scanned file set. Pure.
+// Which conventional files each node imports, in Nixverse's lookup order, answered from the
+// scanned file set. Pure.
 
 import type { Diagnostic } from "../errors.js";
 import { diag } from "../errors.js";
@@ -26,7 +26,7 @@ export function findFiles(files: FileSet, dirs: string[], name: string): string[
 }
 
 /**
- * Home files (§5.4): users/<u>/home.nix or users/<u>/home/default.nix under each group common and
+ * Home files: users/<u>/home.nix or users/<u>/home/default.nix under each group common and
  * the node's dir (public, then private). Global nodes/common/users is not searched.
  */
 export function findHomeFiles(
@@ -71,7 +71,7 @@ function homeIndex(files: FileSet): Map<string, string[]> {
 
 /**
  * `<dir>/<name>.nix` or `<dir>/<name>/default.nix` (dir "" is the flake root); both is an error
- * (§9 optionalImportPath).
+ * (Nixverse's optionalImportPath).
  */
 export function pickOne(
   files: FileSet,
@@ -125,7 +125,7 @@ export function sortKeys<T>(o: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** `<dir>/secrets.yaml` (SPEC §4) or `<dir>/secrets/default.yaml` (Nixverse), public or private. */
+/** `<dir>/secrets.yaml`  or `<dir>/secrets/default.yaml` (Nixverse), public or private. */
 export function findNodeSecrets(
   files: FileSet,
   dir: string,

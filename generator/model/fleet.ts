@@ -249,7 +249,7 @@ function collision(
 }
 
 /**
- * pkgs': one file per name. A private package replaces the public one outright (REFERENCE §8.2);
+ * pkgs': one file per name. A private package replaces the public one outright, as in Nixverse;
  * bundles add theirs (private bundles first); a name in both pkgs/ and a bundle is an error, as in
  * HEAD's getUserPkgs.nix. Two bundles with one name: HEAD takes the first silently; we warn.
  */

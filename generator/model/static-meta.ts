@@ -1,6 +1,6 @@
 // os, channel and system must be known without evaluating Nix: they choose the flake's inputs,
 // which Nix requires to be literal. This resolves them from a node's meta definitions with the
-// module system's priority rules (SPEC §3).
+// module system's priority rules (docs/meta.md).
 
 import type { Diagnostic, Location, Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";

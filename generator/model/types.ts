@@ -5,7 +5,7 @@ import type { Diagnostic, Location } from "../errors.js";
 
 export type Os = "nixos" | "darwin";
 
-/** One meta definition, in Nixverse's definition order (NIXVERSE-REFERENCE §2.4). */
+/** One meta definition, in Nixverse's definition order (docs/fleet-data.md). */
 export interface MetaDef {
   /** The file holding it: a node.nix/host.nix, or a group.nix. */
   file: string;
@@ -31,7 +31,7 @@ export interface NodeModel {
   createdByGroup: boolean;
   /** Direct parent groups, sorted. */
   parents: string[];
-  /** Ancestor groups in Nixverse's groupNames order (NIXVERSE-REFERENCE §2.5); may repeat. */
+  /** Ancestor groups in Nixverse's groupNames order ; may repeat. */
   groupNames: string[];
   metaDefs: MetaDef[];
   os: Resolved<Os>;

@@ -1,4 +1,4 @@
-// The static evaluator that decides structure (SPEC §3): the top-level keys of group.nix and
+// The static evaluator that decides structure (docs/meta.md): the top-level keys of group.nix and
 // inputs.nix, and every definition of os/channel/system in a meta definition, read without
 // running Nix. `os` and `channel` choose the flake's inputs, which Nix requires to be literal, so
 // anything here that is not plainly visible is an error at its exact place, never a guess.

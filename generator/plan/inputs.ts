@@ -1,4 +1,4 @@
-// Which flake inputs the tree needs (SPEC §2): the user's own from inputs.nix, plus the
+// Which flake inputs the tree needs : the user's own from inputs.nix, plus the
 // conventional ones the nodes need and nobody declared, plus the per-(channel, os) renaming tables.
 
 import type { Config } from "../config/config.js";

@@ -1,4 +1,4 @@
-// Input renaming for one (channel, os) — NIXVERSE-REFERENCE §4 — with explicit precedence
+// Input renaming for one (channel, os), as Nixverse names them, with explicit precedence
 // (-<channel>-<os> > -<channel> > -any) instead of Nixverse's alphabetical accident, as a superset
 // of Nixverse HEAD's lib/load/getUserInputs.nix: an input no rule renames is visible under its own
 // name (`preservation`, `nixverse`, other channels' `nixpkgs-stable-nixos`), `-none` hides one.
@@ -59,7 +59,7 @@ export function renameTable(inputs: string[], channel: string, os: Os): Record<s
   );
 }
 
-/** The name the generator adds for a missing conventional input (SPEC §2). */
+/** The name the generator adds for a missing conventional input . */
 export function conventionalName(need: string, channel: string, os: Os): string {
   return channel === "unstable" ? `${need}-unstable` : `${need}-${channel}-${os}`;
 }

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # nixverse runner: host files (the node's fs/ and decrypted secrets/fs) and copying them.
 
-# ── host files (REFERENCE §6.4–6.5, SPEC §7) ─────────────────────────────────────────────────────
+# ── host files (README.md#install) ─────────────────────────────────────────────────────────────
 # Files of one source directory, NUL-separated and relative to it: git-tracked ones only when the
 # directory is in a git work tree (untracked secrets never leave the machine), else all of them.
 source_files() {

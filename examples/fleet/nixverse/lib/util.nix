@@ -17,7 +17,15 @@
       f;
 
   # "…/nodes/web/group.nix#common", or the file alone for a node.nix/host.nix definition.
-  defLocation = def: if def.attr == null then toString def.file else "${toString def.file}#${def.attr}";
+  # Relative to the flake (`nodes/web/node.nix#common`), as the user wrote it, not its store path.
+  defLocation =
+    def:
+    let
+      full = toString def.file;
+      inStore = builtins.match "${builtins.storeDir}/[^/]+/(.*)" full;
+      file = if inStore == null then full else builtins.head inStore;
+    in
+    if def.attr == null then file else "${file}#${def.attr}";
 
   # `-<channel>[-<os>]`, the suffix Nixverse's missing-input messages name.
   inputSuffix = node: "${node.channel}${lib.optionalString (node.channel != "unstable") "-${node.os}"}";

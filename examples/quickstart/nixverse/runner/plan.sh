@@ -84,7 +84,7 @@ load_plan() {
   eval "$out"
 }
 
-# ── user Makefile (REFERENCE §8.5) ───────────────────────────────────────────────────────────────
+# ── user Makefile (as Nixverse's) ─────────────────────────────────────────────────────────────────
 run_user_make() {
   [[ -f $flake_dir/Makefile || -f $flake_dir/private/Makefile ]] || return 0
   command -v make >/dev/null || abort "$flake_dir has a Makefile, but make is not installed"
