@@ -2,8 +2,8 @@
 
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { Config } from "./config/config.js";
-import { DEFAULT_CONFIG, parseConfig } from "./config/config.js";
+import type { Config } from "./config/defaults.js";
+import { DEFAULT_CONFIG } from "./config/defaults.js";
 import type { Diagnostic, Result } from "./errors.js";
 import { fail, ok, warning } from "./errors.js";
 import type { LoadedFleet } from "./model/load.js";
@@ -30,7 +30,9 @@ export interface Generation {
 
 export async function loadConfig(root: string): Promise<Result<Config>> {
   const text = await readOptional(path.join(root, "nixverse.yaml"));
-  return text === null ? ok(structuredClone(DEFAULT_CONFIG)) : parseConfig(text);
+  if (text === null) return ok(structuredClone(DEFAULT_CONFIG));
+  const { parseConfig } = await import("./config/config.js");
+  return parseConfig(text);
 }
 
 export async function loadUserInputs(root: string): Promise<Result<UserInputs | null>> {

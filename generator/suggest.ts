@@ -26,6 +26,8 @@ export function closest(word: string, known: readonly string[]): string | null {
   const limit = w.length <= 3 ? 1 : 2;
   let best: [string, number] | null = null;
   for (const k of known) {
+    // Cheap refusal first: gen asks this for every file of the tree.
+    if (Math.abs(k.length - w.length) > limit) continue;
     const dist = distance(w, k.toLowerCase());
     if (dist <= limit && (best === null || dist < best[1])) best = [k, dist];
   }

@@ -1,4 +1,4 @@
-# The command plan for `nix run . node deploy|build|install …` (README.md#commands).
+# The command plan for `nix run . -- node deploy|build|install …` (README.md#commands).
 #
 # Wired by default.nix as `fleet.public.plan = import ./plan.nix { inherit data meta; };`, this is
 # a function of one request and returns what the runner (nixverse/run.sh) executes: the resolved

@@ -6,37 +6,11 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import type { Diagnostic, Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
 import { closest } from "../suggest.js";
+import type { ChannelUrls, Config } from "./defaults.js";
+import { DEFAULT_CONFIG } from "./defaults.js";
 
-/** Flake URLs for one channel: one nixpkgs URL, or one per os; and the companion inputs. */
-export interface ChannelUrls {
-  nixpkgs?: { nixos?: string; darwin?: string };
-  "home-manager"?: string;
-  "nix-darwin"?: string;
-  "sops-nix"?: string;
-  disko?: string;
-}
-
-export interface Config {
-  /** What the channel `stable` means, e.g. "26.05". */
-  stable: string;
-  channels: Record<string, ChannelUrls>;
-  /** Systems for perSystem outputs and apps; null → lib.systems.flakeExposed. */
-  systems: string[] | null;
-  /** Flake description. */
-  description: string | null;
-  deploy: { parallel: number };
-  /** `inputs.self.submodules = true` in flake.nix (Nix ≥ 2.27): git submodules (private/) are part of the flake. */
-  submodules: boolean;
-}
-
-export const DEFAULT_CONFIG: Config = {
-  stable: "26.05",
-  channels: {},
-  systems: null,
-  description: null,
-  deploy: { parallel: 10 },
-  submodules: false,
-};
+export type { ChannelUrls, Config };
+export { DEFAULT_CONFIG };
 
 export const CONFIG_KEYS = ["stable", "channels", "systems", "description", "deploy", "submodules"];
 const KNOWN_INPUT_KEYS = ["nixpkgs", "home-manager", "nix-darwin", "sops-nix", "disko"];

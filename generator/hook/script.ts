@@ -34,6 +34,8 @@ export function hookScript(o: HookOptions): string {
   const cd = o.flakeDir === "" ? '"$top"' : `"$top"/${shQuote(o.flakeDir)}`;
   const node = shQuote(o.node);
   const bin = shQuote(o.bin);
+  // For a message inside double quotes: nothing the shell would expand.
+  const shownBin = o.bin.replace(/["$\\\x60]/g, "");
   return `#!/bin/sh
 ${HOOK_MARK} (installed by \`nixverse-gen hook install\`; remove with \`nixverse-gen hook uninstall\`).
 # Regenerates flake.nix and nixverse/ and stages them, so a commit never holds a stale flake; a
@@ -49,14 +51,20 @@ top=$(git rev-parse --show-toplevel) || exit 1
 cd ${cd} || exit 1
 
 # $NIXVERSE_GEN if set; else the nixverse-gen that installed this hook (with the node that ran it,
-# or the node on PATH once that one is gone); else the project's own copy through npx.
+# or the node on PATH once that one is gone); else one on PATH; else the project's own copy
+# through npx. Never a bare npx: nixverse-gen is not in the npm registry, so that is npm's 404.
 run_gen() {
   if [ -n "$NIXVERSE_GEN" ]; then
     $NIXVERSE_GEN "$@"
   elif [ -f ${bin} ]; then
     if [ -x ${node} ]; then ${node} ${bin} "$@"; else node ${bin} "$@"; fi
-  else
+  elif command -v nixverse-gen >/dev/null 2>&1; then
+    nixverse-gen "$@"
+  elif command -v npx >/dev/null 2>&1 && npx --no-install nixverse-gen --version >/dev/null 2>&1; then
     npx --no-install nixverse-gen "$@"
+  else
+    echo "nixverse-gen: the nixverse-gen this hook ran (${shownBin}) is gone and none is installed: install it from a clone of its repository with \\\`npm ci && npm link\\\` (it is not in the npm registry yet), or set NIXVERSE_GEN" >&2
+    return 127
   fi
 }
 

@@ -8,7 +8,7 @@ export function starterFiles(node = DEFAULT_NODE): Map<string, string> {
     [
       `nodes/${node}/node.nix`,
       `# Meta configuration of the node "${node}": which OS and nixpkgs channel it runs, and how to
-# reach it. \`nix run . node deploy ${node}\` reads deploy.*; the directory name is the host name.
+# reach it. \`nix run . -- node deploy ${node}\` reads deploy.*; the directory name is the host name.
 {
   os = "nixos";
   channel = "unstable";
@@ -43,9 +43,9 @@ NixOS and nix-darwin machines managed with [nixverse-gen](https://www.npmjs.com/
 each machine is a directory under \`nodes/\`; \`flake.nix\` and \`nixverse/\` are generated.
 
 \`\`\`sh
-npx nixverse-gen                                # after changing anything under nodes/
+nixverse-gen                                # after changing anything under nodes/
 sudo nixos-rebuild switch --flake .#${node}     # on the machine itself
-nix run . node deploy ${node}                   # or from here, over ssh
+nix run . -- node deploy ${node}                   # or from here, over ssh
 \`\`\`
 `,
     ],

@@ -1,6 +1,5 @@
 // Small file-system and git helpers shared by the I/O edges (gen, init, hook).
 
-import { execa } from "execa";
 import { readFile } from "node:fs/promises";
 
 /** The file's text, or null when it does not exist (other errors still throw). */
@@ -19,6 +18,8 @@ export async function readOptional(file: string): Promise<string | null> {
  */
 export async function intentToAdd(root: string, rels: string[]): Promise<void> {
   if (!rels.length) return;
+  // Loaded here, not at startup: `gen --check` (the pre-commit path) never runs git.
+  const { execa } = await import("execa");
   const inside = await execa("git", ["rev-parse", "--is-inside-work-tree"], {
     cwd: root,
     reject: false,

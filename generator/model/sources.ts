@@ -3,33 +3,38 @@
 // Nix only reads them when a node is evaluated, so without this a syntax error (or the classic
 // `lib.mkDefault` in a module without a `lib` argument) would pass `gen` and the pre-commit hook.
 
-import fg from "fast-glob";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Diagnostic } from "../errors.js";
 import { diag } from "../errors.js";
 import { parseNix } from "../nix/parse.js";
 
-/** What is not the user's source: generated files, scratch output, Nix result links. */
-const NOT_SOURCES = [
-  "flake.nix",
-  "nixverse/**",
-  "build/**",
-  "result",
-  "result-*",
-  "**/node_modules/**",
-  "**/.git/**",
-];
+/** Not the user's source: generated files, scratch output, Nix result links, tool directories. */
+const SKIP_DIRS = new Set(["nixverse", "build", "node_modules", ".git"]);
+const SKIP_TOP = (name: string) => name === "flake.nix" || /^result(-.*)?$/.test(name);
+
+/** Every .nix file under root, "/"-separated; a plain walk (no glob engine: gen --check is hot). */
+async function nixFiles(root: string, rel = ""): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(path.join(root, rel), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const nested = await Promise.all(
+    entries.map(async (e) => {
+      if (e.name.startsWith(".") || (rel === "" && SKIP_TOP(e.name))) return [];
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) return rel === "" && SKIP_DIRS.has(e.name) ? [] : nixFiles(root, r);
+      return e.isFile() && e.name.endsWith(".nix") ? [r] : [];
+    }),
+  );
+  return nested.flat();
+}
 
 /** Parse errors of every .nix file under root except `skip` (files the model parses itself). */
 export async function checkSources(root: string, skip: RegExp): Promise<Diagnostic[]> {
-  const files = await fg("**/*.nix", {
-    cwd: root,
-    dot: false,
-    onlyFiles: true,
-    followSymbolicLinks: false,
-    ignore: NOT_SOURCES,
-  });
+  const files = await nixFiles(root);
   const results = await Promise.all(
     files
       .filter((f) => !skip.test(f))

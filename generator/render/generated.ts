@@ -79,7 +79,7 @@ export function renderAll(
   files.set(`${OWNED_DIR}/fleet.nix`, {
     content:
       `# ${GENERATED_MARK}: the fleet as data (format: docs/fleet-data.md in nixverse-gen).\n` +
-      "# Do not edit: change the files under nodes/ and run `npx nixverse-gen`.\n" +
+      "# Do not edit: change the files under nodes/ and run `nixverse-gen`.\n" +
       `${renderNix(fleetData(model, inputs, config, version()))}\n`,
     executable: false,
   });

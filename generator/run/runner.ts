@@ -1,5 +1,5 @@
 // `nixverse-gen node …` runs the fleet's generated runner (nixverse/run.sh), the same script as
-// `nix run . node …`, so both behave identically. This module only locates and starts it.
+// `nix run . -- node …`, so both behave identically. This module only locates and starts it.
 
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -18,7 +18,7 @@ export function locateRunner(flakeDir: string): Result<string> {
         "runner-missing",
         `${RUNNER_PATH} does not exist in ${flakeDir}`,
         undefined,
-        "run `npx nixverse-gen` in the fleet first to generate flake.nix and nixverse/",
+        "run `nixverse-gen` in the fleet first to generate flake.nix and nixverse/",
       ),
     );
   }

@@ -1,6 +1,5 @@
 // Applies a generation to disk (or, with --check, only compares): the I/O end of `gen`.
 
-import { createTwoFilesPatch } from "diff";
 import path from "node:path";
 import type { Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
@@ -36,7 +35,7 @@ export async function commitGeneration(
       written: [],
       removed: [],
       backup: null,
-      diff: unifiedDiff(existing, files, changes),
+      diff: await unifiedDiff(existing, files, changes),
     });
   if (!changes.write.length && !changes.remove.length) {
     return ok({ written: [], removed: [], backup: null, diff: "" });
@@ -115,12 +114,16 @@ export async function commitGeneration(
   return ok({ written: changes.write, removed: changes.remove, backup, diff: "" });
 }
 
-function unifiedDiff(
+async function unifiedDiff(
   existing: Map<string, { content: string }>,
   files: GeneratedFiles,
   changes: Changes,
-): string {
-  return [...changes.write, ...changes.remove]
+): Promise<string> {
+  const stale = [...changes.write, ...changes.remove];
+  if (!stale.length) return "";
+  // Only a stale tree needs the diff library; an up-to-date --check never loads it.
+  const { createTwoFilesPatch } = await import("diff");
+  return stale
     .sort()
     .map((rel) =>
       createTwoFilesPatch(

@@ -126,3 +126,28 @@ describe("what is not a fleet is refused, and nothing is written", () => {
     expect(r.code, r.stderr).toBe(0);
   });
 });
+
+describe("gen's summary says what it did", () => {
+  const meta = '{ os = "nixos"; channel = "unstable"; }\n';
+  it("names the files it wrote, and lists only inputs that are new", async () => {
+    const dir = makeTree({ "nodes/a/node.nix": meta, "nodes/a/configuration.nix": "{ }\n" });
+    const first = await runCli(["gen"], dir);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain("added input nixpkgs-unstable (");
+    expect(first.stdout).toMatch(
+      /wrote flake\.nix, nixverse\/fleet\.nix, nixverse\/lib\/\S+ and \d+ more in /,
+    );
+
+    // A second node on the same channel: flake.nix and fleet.nix change, no input is new.
+    makeTree({ "nodes/b/node.nix": meta, "nodes/b/configuration.nix": "{ }\n" }, dir);
+    const second = await runCli(["gen"], dir);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).not.toContain("added input");
+    expect(second.stdout).toBe(`nixverse-gen: wrote flake.nix and nixverse/fleet.nix in ${dir}\n`);
+
+    // Only the fleet data changes (a file beside the node): the summary does not claim flake.nix.
+    makeTree({ "nodes/b/hardware-configuration.nix": "{ }\n" }, dir);
+    const third = await runCli(["gen"], dir);
+    expect(third.stdout).toBe(`nixverse-gen: wrote nixverse/fleet.nix in ${dir}\n`);
+  });
+});

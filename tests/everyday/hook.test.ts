@@ -192,6 +192,29 @@ describe.skipIf(!built)("hook install", () => {
     expect(blocked.stderr).toContain("commit blocked");
   });
 
+  it("when the nixverse-gen it ran is gone and none is installed, says how to install one (not npm's 404)", async () => {
+    const dir = await repo();
+    const r = await installHook(dir, {
+      node: process.execPath,
+      bin: "/nonexistent/nixverse-gen.js",
+    });
+    expect(r.ok).toBe(true);
+    writeFileSync(path.join(dir, "notes.txt"), "x\n");
+    await git(dir, ["add", "notes.txt"]);
+    // A PATH with git, sh and node's npx but no nixverse-gen anywhere.
+    const c = await execa("git", ["commit", "-q", "-m", "x"], {
+      cwd: dir,
+      env: { ...gitEnv, PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin` },
+      reject: false,
+    });
+    expect(c.exitCode).not.toBe(0);
+    expect(c.stderr).toContain(
+      "nixverse-gen: the nixverse-gen this hook ran (/nonexistent/nixverse-gen.js) is gone and none is installed: install it from a clone of its repository with `npm ci && npm link` (it is not in the npm registry yet), or set NIXVERSE_GEN",
+    );
+    expect(c.stderr).not.toMatch(/npm (ERR|error)|404/);
+    expect(c.stderr).toContain("commit blocked");
+  });
+
   it("says what to do outside git", async () => {
     const dir = tempDir();
     expect((await runCli(["init"], dir)).code).toBe(0);

@@ -112,10 +112,10 @@ describe("README walk-through", () => {
       ])) as string[];
 
     const shell = async (line: string) => {
-      const npx = /^npx nixverse-gen(?: (.*))?$/.exec(line);
+      const npx = /^nixverse-gen(?: (.*))?$/.exec(line);
       const cd = /^cd (\S+)$/.exec(line);
       const rebuild = /^sudo nixos-rebuild switch --flake \.#(\S+)$/.exec(line);
-      const nodeCmd = /^nix run \. node (deploy|build|install) (.+)$/.exec(line);
+      const nodeCmd = /^nix run \. -- node (deploy|build|install) (.+)$/.exec(line);
       if (npx) {
         const args = (npx[1] ?? "").split(/\s+/).filter(Boolean);
         const r = await cli(args);
@@ -169,7 +169,7 @@ describe("README walk-through", () => {
         for (const raw of b.body.split("\n")) {
           const line = raw.replace(/\s+#.*$/, "").trim();
           if (!line) continue;
-          if (line === "npx nixverse-gen secrets edit") {
+          if (line === "nixverse-gen secrets edit") {
             editorContent =
               walk.slice(i + 1).find((x) => x.lang === "nix" && x.body.startsWith("# secrets edit"))
                 ?.body ?? null;
@@ -191,7 +191,7 @@ describe("README walk-through", () => {
     }
 
     // What the prose promises about the finished fleet.
-    expect(checkedOnMachine).toEqual(["my-node", "nix run . node install servers routers"]);
+    expect(checkedOnMachine).toEqual(["my-node", "nix run . -- node install servers routers"]);
     const gen = lastGen as CliRun | null;
     expect(gen).not.toBeNull();
     const inputs = await flakeInputNames(cwd);

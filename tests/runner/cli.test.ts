@@ -39,7 +39,7 @@ describe("nixverse-gen node", () => {
     expect(err).toBeInstanceOf(DiagnosticError);
     expect((err as DiagnosticError).diagnostics[0]).toMatchObject({
       code: "runner-missing",
-      hint: expect.stringContaining("npx nixverse-gen"),
+      hint: expect.stringContaining("run `nixverse-gen`"),
     });
   });
 

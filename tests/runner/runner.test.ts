@@ -732,7 +732,11 @@ describe.skipIf(!nix)("runner: host files for install, user Makefile", () => {
     const r = run(f, plan, ["node", "install", "a"], { PATH: `${f.bin}:${basePath}` });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(
-      "run `npx nixverse-gen` in " + f.dir + ", then `nix run . -- node install a` again",
+      "run `nixverse-gen` in " + f.dir + ", then `nix run . -- node install a` again",
+    );
+    // Not npm's 404: nixverse-gen is not in the registry, so say how to install it.
+    expect(r.stdout).toContain(
+      "nixverse-gen is not installed (install it from a clone of its repository with `npm ci && npm link` (it is not in the npm registry yet))",
     );
     expect(readCalls(f.log).map((c) => c.argv.includes("kexec"))).toEqual([true]);
   });
@@ -822,6 +826,19 @@ describe.skipIf(!nix)("runner: decrypting host files without nixverse-gen", () =
     ]);
   });
 
+  it("secrets without nixverse-gen say how to install it, not npm's 404", () => {
+    const { f } = secretFleet();
+    const r = run(f, null, ["secrets", "eval", "1"], {
+      PATH: `${f.bin}:${basePath}`,
+      NIXVERSE_GEN_JS: "",
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(
+      "secrets commands need nixverse-gen, which is not installed: install it from a clone of its repository with `npm ci && npm link` (it is not in the npm registry yet); then run `nixverse-gen secrets eval 1`",
+    );
+    expect(r.stderr).not.toMatch(/npm (ERR|error)|404/);
+  });
+
   it("without any decrypter, the node fails saying exactly what to install", () => {
     const { f, plan } = secretFleet();
     const r = run(f, plan, ["node", "install", "db"], { PATH: `${f.bin}:${basePath}` });
@@ -829,7 +846,7 @@ describe.skipIf(!nix)("runner: decrypting host files without nixverse-gen", () =
     expect(r.stdout).toContain(
       "cannot decrypt " +
         f.dir +
-        "/nodes/db/secrets/fs/etc/ssh/ssh_host_ed25519_key: no decrypter found; install nixverse-gen (npm install --save-dev nixverse-gen in the fleet, or put it on PATH), or install sops and ssh-to-age",
+        "/nodes/db/secrets/fs/etc/ssh/ssh_host_ed25519_key: no decrypter found; install nixverse-gen (from a clone of its repository: npm ci && npm link), or install sops and ssh-to-age",
     );
     expect(readCalls(f.log)).toEqual([]);
   });

@@ -287,8 +287,10 @@ run_all() {
 cmd_secrets() {
   if [[ -n ${NIXVERSE_GEN_JS:-} ]]; then exec "${NIXVERSE_NODE:-node}" "$NIXVERSE_GEN_JS" secrets "$@"; fi
   if command -v nixverse-gen >/dev/null; then exec nixverse-gen secrets "$@"; fi
-  if command -v npx >/dev/null; then exec npx --no-install nixverse-gen secrets "$@"; fi
-  abort "secrets commands need Node.js: run \`npx nixverse-gen secrets $*\` in the fleet (npm install --save-dev nixverse-gen), or install nixverse-gen on PATH"
+  if command -v npx >/dev/null && npx --no-install nixverse-gen --version >/dev/null 2>&1; then
+    exec npx --no-install nixverse-gen secrets "$@"
+  fi
+  abort "secrets commands need nixverse-gen, which is not installed: $get_nixverse_gen; then run \`nixverse-gen secrets $*\`"
 }
 
 main() {

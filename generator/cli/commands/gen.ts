@@ -1,5 +1,8 @@
 import { planGeneration } from "../../pipeline.js";
+import path from "node:path";
+import { readOptional } from "../../io/files.js";
 import { commitGeneration } from "../../write/commit.js";
+import { flakeInputs } from "../../write/hand-edits.js";
 import { parseOptions } from "../args.js";
 import type { CliContext, Command } from "../command.js";
 import { reportDiagnostics } from "../report.js";
@@ -22,9 +25,9 @@ Options:
   -h, --help     show this help
 
 Examples:
-  npx nixverse-gen                       # regenerate in the current flake
-  npx nixverse-gen gen --check           # in CI or a pre-commit hook
-  npx nixverse-gen gen --flake examples/quickstart
+  nixverse-gen                       # regenerate in the current flake
+  nixverse-gen gen --check           # in CI or a pre-commit hook
+  nixverse-gen gen --flake examples/quickstart
 `;
 
 export const gen: Command = {
@@ -47,6 +50,8 @@ export const gen: Command = {
     }
     const g = planned.value;
     reportDiagnostics(ctx, g.warnings, root);
+    // Inputs the previous flake.nix already had are not news: "added input" lists only new ones.
+    const before = flakeInputs((await readOptional(path.join(root, "flake.nix"))) ?? "{ }");
     const outcome = await commitGeneration(root, g.files, {
       check: Boolean(values.check),
       force: Boolean(values.force),
@@ -65,13 +70,13 @@ export const gen: Command = {
       }
       ctx.stdout.write(o.diff);
       ctx.stderr.write(
-        "nixverse-gen: generated files are stale: run `npx nixverse-gen` and commit the result\n",
+        "nixverse-gen: generated files are stale: run `nixverse-gen` and commit the result\n",
       );
       return 1;
     }
     if (!values.quiet) {
       if (o.written.includes("flake.nix")) {
-        for (const a of g.inputs.added) {
+        for (const a of g.inputs.added.filter((i) => !before?.has(i.name))) {
           ctx.stdout.write(`nixverse-gen: added input ${a.name} (${a.url}) for ${a.reason}\n`);
         }
       }
@@ -79,9 +84,8 @@ export const gen: Command = {
       if (!o.written.length && !o.removed.length) {
         ctx.stdout.write(`nixverse-gen: ${root}/flake.nix is up to date\n`);
       } else {
-        const parts = [`wrote ${o.written.length} file${o.written.length === 1 ? "" : "s"}`];
-        if (o.removed.length) parts.push(`removed ${o.removed.length}`);
-        ctx.stdout.write(`nixverse-gen: ${parts.join(", ")}: ${root}/flake.nix\n`);
+        if (o.written.length)
+          ctx.stdout.write(`nixverse-gen: wrote ${fileList(o.written)} in ${root}\n`);
         for (const rel of o.removed)
           ctx.stdout.write(`nixverse-gen: removed ${rel} (no longer generated)\n`);
       }
@@ -89,3 +93,11 @@ export const gen: Command = {
     return 0;
   },
 };
+
+/** `a, b and c`, or the first three and how many more: the files a run touched, by name. */
+export function fileList(files: string[]): string {
+  const shown = files.length > 4 ? files.slice(0, 3) : files;
+  const rest = files.length - shown.length;
+  const items = rest ? [...shown, `${rest} more`] : shown;
+  return items.length === 1 ? items[0]! : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}

@@ -28,7 +28,7 @@ Options:
   -h, --help     show this help
 
 Examples:
-  npx nixverse-gen hook install
+  nixverse-gen hook install
   git commit --no-verify     # skip the hook once
 `;
 
@@ -41,7 +41,7 @@ Options:
   -h, --help     show this help
 
 Examples:
-  npx nixverse-gen hook uninstall
+  nixverse-gen hook uninstall
 `;
 
 const help = `Usage: nixverse-gen hook <install|uninstall> [--flake DIR]
@@ -55,8 +55,8 @@ Subcommands:
 Run \`nixverse-gen hook install --help\` for details.
 
 Examples:
-  npx nixverse-gen hook install
-  npx nixverse-gen hook uninstall
+  nixverse-gen hook install
+  nixverse-gen hook uninstall
 `;
 
 export const hook: Command = {

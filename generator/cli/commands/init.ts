@@ -28,9 +28,9 @@ Options:
   -h, --help     show this help
 
 Examples:
-  npx nixverse-gen init my-fleet && cd my-fleet && sudo nixos-rebuild switch --flake .#my-node
-  npx nixverse-gen init --node laptop
-  cd ~/my-nixverse-configs && npx nixverse-gen init   # adopt, then review \`git diff\`
+  nixverse-gen init my-fleet && cd my-fleet && sudo nixos-rebuild switch --flake .#my-node
+  nixverse-gen init --node laptop
+  cd ~/my-nixverse-configs && nixverse-gen init   # adopt, then review \`git diff\`
 `;
 
 function report(r: InitResult, cwd: string): string[] {

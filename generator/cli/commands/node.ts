@@ -32,10 +32,10 @@ Options:
   -h, --help         show this help
 
 Examples:
-  npx nixverse-gen node deploy web            # every node of the group web
-  npx nixverse-gen node deploy --dry-run db
-  npx nixverse-gen node build -p 4 servers
-  npx nixverse-gen node install db1
+  nixverse-gen node deploy web            # every node of the group web
+  nixverse-gen node deploy --dry-run db
+  nixverse-gen node build -p 4 servers
+  nixverse-gen node install db1
 `;
 
 /** Takes `--flake DIR` / `--flake=DIR` out of the runner's arguments. */

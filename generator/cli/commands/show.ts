@@ -25,10 +25,10 @@ Options:
   -h, --help     show this help
 
 Examples:
-  npx nixverse-gen show
-  npx nixverse-gen show --json | jq '.nodes | keys'
-  npx nixverse-gen show --mermaid > fleet.mmd
-  npx nixverse-gen show --dot | dot -Tsvg > fleet.svg
+  nixverse-gen show
+  nixverse-gen show --json | jq '.nodes | keys'
+  nixverse-gen show --mermaid > fleet.mmd
+  nixverse-gen show --dot | dot -Tsvg > fleet.svg
 `;
 
 export const show: Command = {

@@ -36,7 +36,9 @@ detect_decryptor() {
     decryptor=none
   fi
 }
-readonly install_hint="install nixverse-gen (npm install --save-dev nixverse-gen in the fleet, or put it on PATH), or install sops and ssh-to-age"
+# nixverse-gen is not in the npm registry yet: npx would only print npm's 404.
+readonly get_nixverse_gen="install it from a clone of its repository with \`npm ci && npm link\` (it is not in the npm registry yet)"
+readonly install_hint="install nixverse-gen (from a clone of its repository: npm ci && npm link), or install sops and ssh-to-age"
 
 # decrypt <node> <file> <out> <master:0|1> — <out> is created 0600.
 decrypt() {

@@ -31,8 +31,8 @@ reboot_and_wait() {
 regenerate_flake() {
   [[ $decryptor == gen ]] || detect_decryptor
   if [[ $decryptor != gen ]]; then
-    echo "the flake must be regenerated to import the new hardware-configuration.nix, but nixverse-gen is not available:"
-    echo "run \`npx nixverse-gen\` in $flake_dir, then \`nix run . -- node install $node_name\` again (the machine stays in the installer)"
+    echo "the flake must be regenerated to import the new hardware-configuration.nix, but nixverse-gen is not installed ($get_nixverse_gen):"
+    echo "run \`nixverse-gen\` in $flake_dir, then \`nix run . -- node install $node_name\` again (the machine stays in the installer)"
     return 1
   fi
   until mkdir "$tmp/regenerate.lock" 2>/dev/null; do sleep 0.2; done
