@@ -48,6 +48,8 @@ let
   isGlob = n: builtins.match ".*[*?].*" n != null;
   globMatches =
     g: n: builtins.match (replaceStrings [ "." "*" "?" ] [ "[.]" ".*" "." ] g) n != null;
+  globHits =
+    g: filter (globMatches g) allNodes ++ concatMap (n: groupsData.${n}.nodes) (filter (globMatches g) allGroups);
   expand =
     n:
     if n == "@all" then
@@ -57,14 +59,19 @@ let
     else if hasAttr n groupsData then
       groupsData.${n}.nodes
     else if isGlob n then
-      let
-        hits =
-          filter (globMatches n) allNodes
-          ++ concatMap (g: groupsData.${g}.nodes) (filter (globMatches n) allGroups);
-      in
-      if hits == [ ] then throw "No node or group matches ${n}; ${known}" else hits
+      globHits n
     else
-      throw "Unknown node ${n}${closest n}; ${known}";
+      [ ];
+  # Why a name selects nothing (null when it is fine): a message for the runner to print, as a
+  # throw would bury it under Nix's trace and its --show-trace advice.
+  nameError =
+    n:
+    if n == "@all" || hasAttr n nodesData || hasAttr n groupsData then
+      null
+    else if isGlob n then
+      (if globHits n == [ ] then "No node or group matches ${n}; ${known}" else null)
+    else
+      "Unknown node ${n}${closest n}; ${known}";
   known =
     "nodes: ${concatStringsSep ", " allNodes}"
     + (if allGroups == [ ] then "" else "; groups: ${concatStringsSep ", " allGroups}");
@@ -108,9 +115,8 @@ let
       negative = map (n: builtins.substring 1 (-1) n) (filter neg names);
       included = if positive == [ ] then allNodes else concatMap expand positive;
       excluded = concatMap expand negative;
-      picked = sortUnique (filter (n: !elem n excluded) included);
     in
-    if picked == [ ] then throw "No nodes selected: ${concatStringsSep " " names} leaves none" else picked;
+    sortUnique (filter (n: !elem n excluded) included);
 
   # Single-quote for POSIX sh unless the word is plainly safe. Used for NIX_SSHOPTS, which
   # nixos-rebuild and Nix split on whitespace, so plain options stay unquoted.
@@ -230,11 +236,6 @@ let
         if req.names == [ ] then throw "No node names given" else resolve req.names;
 
       localNodes = filter (n: !isBroken n && (metaOf n).deploy.targetHost == null) names;
-      checkedNames =
-        if action == "deploy" && mode != "build" && length localNodes > 1 then
-          throw "Deploying multiple local nodes in parallel is not allowed: ${concatStringsSep ", " localNodes} have no deploy.targetHost"
-        else
-          names;
 
       hostFiles = n: {
         sources = hostFileSources n;
@@ -652,6 +653,23 @@ let
             probe = if j.error == null && activates && d.targetHost != null then sshArgv d else [ ];
           };
 
+      requestError =
+        let
+          bad = filter (e: e != null) (
+            map (n: nameError (if builtins.substring 0 1 n == "!" then builtins.substring 1 (-1) n else n)) req.names
+          );
+        in
+        if req.names == [ ] then
+          "No node names given"
+        else if bad != [ ] then
+          builtins.head bad
+        else if names == [ ] then
+          "No nodes selected: ${concatStringsSep " " req.names} leaves none"
+        else if action == "deploy" && mode != "build" && length localNodes > 1 then
+          "Deploying multiple local nodes in parallel is not allowed: ${concatStringsSep ", " localNodes} have no deploy.targetHost; set deploy.targetHost = \"root@<host>\"; in their meta (node.nix, or the member's entry in its group.nix), or deploy one of them at a time"
+        else
+          null;
+
       plan = {
         inherit
           action
@@ -659,9 +677,9 @@ let
           flakeDir
           flakeRef
           ;
-        nodes = checkedNames;
-        jobs = map job checkedNames;
-        makeTargets = map (n: "nodes/${n}") checkedNames;
+        nodes = names;
+        jobs = map job names;
+        makeTargets = map (n: "nodes/${n}") names;
         userMk = userMk;
       };
     in
@@ -685,6 +703,11 @@ let
       ])
     then
       throw "Unknown deploy mode ${toString mode}"
+    else if requestError != null then
+      {
+        error = requestError;
+        shell = "abort ${q requestError}\n";
+      }
     else
       plan // { shell = toShell plan; };
 

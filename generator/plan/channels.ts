@@ -20,9 +20,17 @@ export function conventionalUrl(
     if (need === "nixpkgs") return custom.nixpkgs?.[os] ?? null;
     const u = custom[need];
     if (u) return u;
-    // Companions of a custom channel: the same defaults a release uses, when we can tell it.
+    // Companions of a custom channel: the same defaults a release uses, when we can tell it
+    // from the channel's nixpkgs branch (real nix-darwin and home-manager throw on a mismatch).
   }
-  const release = channel === "stable" ? config.stable : RELEASE.test(channel) ? channel : null;
+  const release =
+    channel === "stable"
+      ? config.stable
+      : RELEASE.test(channel)
+        ? channel
+        : custom
+          ? releaseOfNixpkgs(custom.nixpkgs?.[os] ?? custom.nixpkgs?.nixos ?? null)
+          : null;
   if (channel === "unstable") {
     return {
       nixpkgs: "github:NixOS/nixpkgs/nixpkgs-unstable",
@@ -48,4 +56,11 @@ export function conventionalUrl(
     "sops-nix": "github:Mic92/sops-nix",
     disko: "github:nix-community/disko",
   }[need];
+}
+
+/** `25.05` for a nixpkgs URL on a release branch (nixos-25.05, nixpkgs-25.05-darwin, release-25.05). */
+export function releaseOfNixpkgs(url: string | null): string | null {
+  if (url === null) return null;
+  const m = /(?:nixos-|nixpkgs-|release-)(\d\d\.\d\d)(?:-darwin)?(?:$|[/?&])/.exec(url);
+  return m ? m[1]! : null;
 }

@@ -9,7 +9,7 @@ import { makeTree, repoRoot, runCli, snapshot } from "../support/cli.js";
 import { tempDir } from "../support/nix.js";
 
 const bin = path.join(repoRoot, "bin/nixverse-gen.js");
-const built = existsSync(path.join(repoRoot, "dist/cli/main.js"));
+const built = existsSync(path.join(repoRoot, "dist/bundle/main.js"));
 const hasScript = existsSync("/usr/bin/script");
 
 describe("help and version", () => {
@@ -149,5 +149,36 @@ describe("gen's summary says what it did", () => {
     makeTree({ "nodes/b/hardware-configuration.nix": "{ }\n" }, dir);
     const third = await runCli(["gen"], dir);
     expect(third.stdout).toBe(`nixverse-gen: wrote nixverse/fleet.nix in ${dir}\n`);
+  });
+});
+
+describe("help pages specific to each subcommand", () => {
+  it("node deploy, node build, node install and secrets edit each have their own page", async () => {
+    const pages: Record<string, string> = {};
+    for (const args of [
+      ["node", "deploy"],
+      ["node", "build"],
+      ["node", "install"],
+      ["secrets", "edit"],
+      ["secrets", "rekey"],
+    ]) {
+      const r = await runCli([...args, "--help"], repoRoot);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: nixverse-gen ${args.join(" ")} `));
+      expect(r.stdout).toContain("Examples:");
+      expect((await runCli(["help", ...args], repoRoot)).stdout).toBe(r.stdout);
+      pages[args.join(" ")] = r.stdout;
+    }
+    expect(pages["node deploy"]).toContain("--dry-run");
+    expect(pages["node build"]).not.toContain("--dry-run");
+    expect(pages["secrets edit"]).toContain("--resume FILE");
+    expect(pages["secrets edit"]).not.toContain("--in-place");
+    // Every --flake line says the same thing about where the fleet is found.
+    const lines = Object.values(pages).flatMap((p) =>
+      p.split("\n").filter((l) => /^\s+--flake DIR /.test(l)),
+    );
+    expect([...new Set(lines.map((l) => l.replace(/^\s*--flake DIR\s+/, "")))]).toEqual([
+      "the fleet's directory (default: $FLAKE, else the nearest parent with nodes/)",
+    ]);
   });
 });

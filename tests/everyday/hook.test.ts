@@ -8,7 +8,7 @@ import { repoRoot, runCli } from "../support/cli.js";
 import { tempDir } from "../support/nix.js";
 
 // The hook runs the package's bin, which runs dist/ (`npm run build`, as `npm test` does first).
-const built = existsSync(path.join(repoRoot, "dist/cli/main.js"));
+const built = existsSync(path.join(repoRoot, "dist/bundle/main.js"));
 if (!built)
   console.log("SKIPPED: dist/ missing: run `npm run build` (the hook runs bin/nixverse-gen.js)");
 

@@ -10,7 +10,7 @@ import { parseConfig } from "../../generator/config/config.js";
 import { repoRoot, runCli, type CliRun } from "../support/cli.js";
 import { flakeInputNames, overrideArgs, writeFixtureInputs } from "../support/flake-fixtures.js";
 import { NIX_CONFIG, nixEvalJson, tempDir } from "../support/nix.js";
-import { flakeValue, tierBMissing } from "../runtime/support/nix.js";
+import { flakeValue, overridesFor, run, tierBMissing } from "../runtime/support/nix.js";
 
 const README = readFileSync(path.join(repoRoot, "README.md"), "utf8");
 
@@ -246,6 +246,24 @@ describe("README walk-through", () => {
     expect(r1[0]).toMatch(/nodes\/routers\/router1\/secrets\.yaml$/);
     expect(r1[1]).toBe("pppoe-username * @/run/secrets/pppoePassword *");
     expect(await cfg("router2", "c: c.disko.devices.disk.main.device")).toBe("/dev/sda");
+    // NixOS refuses GRUB without a device to install to: with disko, an EF02 partition gives it.
+    expect(await cfg("server1", "c: c.boot.loader.grub.devices")).toEqual(["/dev/sda"]);
+    expect(await cfg("router1", "c: c.boot.loader.systemd-boot.enable")).toBe(true);
+    // The four machines build (their stand-in toplevels).
+    const names = ["router1", "router2", "server1", "server2"];
+    const built = await run("nix", [
+      "build",
+      "--no-link",
+      "--print-out-paths",
+      "--no-write-lock-file",
+      ...names.map((n) => `path:${cwd}#nixosConfigurations.${n}.config.system.build.toplevel`),
+      ...overridesFor(await flakeInputNames(cwd)),
+    ]);
+    expect(built.code, built.stderr).toBe(0);
+    const outs = built.stdout.trim().split("\n");
+    expect(outs.map((o) => o.replace(/^\/nix\/store\/[^-]+-/, "")).sort()).toEqual(
+      names.map((n) => `nixos-system-${n}-standin`),
+    );
     const jobs = (await flakeValue(
       cwd,
       "nixverse",

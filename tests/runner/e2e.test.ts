@@ -76,7 +76,8 @@ function expectServersDryRun(dir: string, hosts: Record<string, string>, sshopts
   // unknown names are refused by the plan, before anything runs
   const bad = nixRun(dir, ["node", "build", "nope"]);
   expect(bad.status).toBe(1);
-  expect(bad.stderr).toContain("Unknown node nope");
+  expect(bad.stderr).toContain("nixverse: error: Unknown node nope; nodes: ");
+  expect(bad.stderr).not.toContain("--show-trace");
   expect(bad.calls).toEqual([]);
 }
 

@@ -68,11 +68,17 @@ describe.skipIf(!haveNix)("secrets edit interrupted", () => {
     } catch {
       // type errors elsewhere: the emitted JS is what we run
     }
-    for (const e of ["templates", "runtime-nix", "package.json", "node_modules"])
+    for (const e of ["runtime-sh", "runtime-nix", "package.json", "node_modules"])
       symlinkSync(join(REPO, e), join(pkg.dir, e));
     mkdirSync(join(pkg.dir, "bin"));
     cli = join(pkg.dir, "bin", "nixverse-gen.js");
-    writeFileSync(cli, readFileSync(join(REPO, "bin", "nixverse-gen.js"), "utf8"));
+    writeFileSync(
+      cli,
+      readFileSync(join(REPO, "bin", "nixverse-gen.js"), "utf8").replace(
+        "../dist/bundle/main.js",
+        "../dist/cli/main.js",
+      ),
+    );
     f = await fleetFixture();
     // A committed state to protect: master file, host keys and node files.
     const first = await secrets(f, ["edit"], {
@@ -206,12 +212,18 @@ describe.skipIf(!haveNix)("secrets encrypt/decrypt as a real process", () => {
       } catch {
         // type errors elsewhere: the emitted JS is what we run
       }
-      for (const e of ["templates", "runtime-nix", "package.json", "node_modules"]) {
+      for (const e of ["runtime-sh", "runtime-nix", "package.json", "node_modules"]) {
         symlinkSync(join(REPO, e), join(pkg.dir, e));
       }
       mkdirSync(join(pkg.dir, "bin"));
       const bin = join(pkg.dir, "bin", "nixverse-gen.js");
-      writeFileSync(bin, readFileSync(join(REPO, "bin", "nixverse-gen.js"), "utf8"));
+      writeFileSync(
+        bin,
+        readFileSync(join(REPO, "bin", "nixverse-gen.js"), "utf8").replace(
+          "../dist/bundle/main.js",
+          "../dist/cli/main.js",
+        ),
+      );
       const f = await fleetFixture();
       try {
         const env = { ...process.env, ...f.env, FLAKE: f.dir };

@@ -38,6 +38,60 @@ Examples:
   nixverse-gen node install db1
 `;
 
+const common = `  -p, --parallel N   at most N nodes at a time (a positive integer, default 10)
+      --show-plan    print every command of the plan and stop
+      --flake DIR    ${FLAKE_OPTION_HELP}
+  -h, --help         show this help`;
+
+/** One page per subcommand: only the options and behaviour that apply to it. */
+const subHelp: Record<string, string> = {
+  deploy: `Usage: nixverse-gen node deploy [-p N] [--dry-run|--ephemeral|--reboot] <node-or-group>...
+
+Switch each node to its configuration: nixos-rebuild switch / darwin-rebuild switch, on
+deploy.targetHost over ssh (deploy.sshOpts), or on this machine for a node without one (only
+one such node per run). The host key and fs/ files (secrets/fs decrypted with the node key)
+reach the host before activation. Nodes run in parallel; build/logs/<node>.log has each output.
+
+Options:
+  -n, --dry-run      only build (nixos-rebuild build / darwin-rebuild build)
+      --ephemeral    activate without a boot entry (nixos-rebuild test; NixOS only)
+      --reboot       nixos-rebuild boot, reboot, wait until SSH answers (NixOS only)
+${common}
+
+Examples:
+  nixverse-gen node deploy web            # every node of the group web
+  nixverse-gen node deploy --dry-run db
+  nix run . -- node deploy --reboot db    # the same runner, from the flake
+`,
+  build: `Usage: nixverse-gen node build [-p N] <node-or-group>...
+
+Build the selected nodes' system closures with one \`nix build --no-link --keep-going\` here;
+nothing is copied or activated.
+
+Options:
+${common}
+
+Examples:
+  nixverse-gen node build servers
+  nix run . -- node build -p 4 web1 web2
+`,
+  install: `Usage: nixverse-gen node install [-p N] <node-or-group>...
+
+Install NixOS with nixos-anywhere on install.targetHost (default deploy.targetHost), booted into
+a NixOS installer: disko partitions the disks (erasing them) from the node's disk-config.nix,
+--generate-hardware-config writes hardware-configuration.nix into the node's directory, and
+--extra-files copies the host key and fs/ files. A first install regenerates the flake between
+hardware detection and install.
+
+Options:
+${common}
+
+Examples:
+  nixverse-gen node install db1
+  nix run . -- node install servers routers
+`,
+};
+
 /** Takes `--flake DIR` / `--flake=DIR` out of the runner's arguments. */
 export function splitFlakeOption(args: string[]): { flake: string | undefined; rest: string[] } {
   const rest: string[] = [];
@@ -66,6 +120,7 @@ export const node: Command = {
   name: "node",
   summary: "deploy, build or install nodes (the same as `nix run . -- node …`)",
   help,
+  helpFor: (args) => subHelp[args.find((a) => !a.startsWith("-")) ?? ""] ?? null,
   async run(args: string[], ctx: CliContext): Promise<number> {
     const { flake, rest } = splitFlakeOption(args);
     const flakeDir = await openFlakeDir(ctx, flake);

@@ -102,10 +102,48 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** Pages for the subcommands whose options differ most; the others fall back to the full page. */
+const subHelp: Record<string, string> = {
+  edit: `Usage: nixverse-gen secrets edit [--resume FILE] [--flake DIR]
+
+Open the master secrets file (secrets.yaml, a sops-encrypted Nix expression) in $SOPS_EDITOR or
+$EDITOR (vi), decrypted into a private temporary directory. On save it is evaluated; nodes that
+receive secrets get an SSH host key and their own secrets.yaml, encrypted to that key only; the
+master file is re-encrypted to the keys of .sops.yaml, and flake.nix is regenerated when the set
+of nodes with secrets changed (it says so). On any error nothing is written and your edit is kept
+(readable by you only) with the --resume command that continues from it.
+
+Options:
+  --resume FILE          continue from an edit kept by an earlier failed run
+  --override-input NAME URL
+                         passed to nix (e.g. to evaluate offline with local inputs); repeatable
+  --flake DIR            ${FLAKE_OPTION_HELP}
+  -h, --help             show this help
+
+Examples:
+  nixverse-gen secrets edit
+  EDITOR=nano nixverse-gen secrets edit
+  nixverse-gen secrets edit --resume /tmp/nixverse-secrets-Ab12Cd/secrets.nix
+`,
+  rekey: `Usage: nixverse-gen secrets rekey [--flake DIR]
+
+After a master key or host key change: re-encrypt the master file and the host keys to the
+current .sops.yaml keys, and every node's secrets.yaml to its current host key.
+
+Options:
+  --flake DIR            ${FLAKE_OPTION_HELP}
+  -h, --help             show this help
+
+Examples:
+  nixverse-gen secrets rekey
+`,
+};
+
 export const secrets: Command = {
   name: "secrets",
   summary: "edit, evaluate, encrypt, decrypt and rekey secrets (sops, age, SSH host keys)",
   help,
+  helpFor: (args) => subHelp[args[0] ?? ""] ?? null,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const [sub, ...rawArgs] = argv;
     if (sub === undefined) {
