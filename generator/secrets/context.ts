@@ -38,8 +38,7 @@ export async function loadForSecrets(
     return null;
   }
   const model = fleet.value.model;
-  for (const w of fleet.value.warnings)
-    io.stderr.write(`${formatDiagnostic(w).replace(/(^|: )error: /, "$1warning: ")}\n`);
+  for (const w of fleet.value.warnings) io.stderr.write(`${formatDiagnostic(w)}\n`);
   if (!model.sopsConfig) {
     if (needConfig) {
       printAll(io, [

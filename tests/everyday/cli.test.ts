@@ -94,6 +94,8 @@ describe("what is not a fleet is refused, and nothing is written", () => {
       {},
       { "nodes/.keep": "" },
       { "README.md": "x\n", "nodes/common/x": "" },
+      // A file called nodes (this crashed with a raw ENOTDIR stack trace).
+      { nodes: "not a directory\n" },
     ];
     for (const files of trees) {
       const dir = makeTree(files);
