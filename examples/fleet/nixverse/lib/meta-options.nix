@@ -14,6 +14,13 @@ let
     else
       throw "Unsupported host system `${system}`";
 
+  # A host for ssh, nix copy and nixos-rebuild: never read as an option (a leading `-` would be
+  # one, e.g. -oProxyCommand=…).
+  notOption = t: types.addCheck t (h: builtins.substring 0 1 h != "-") // {
+    description = "SSH destination ([user@]host, not starting with -)";
+  };
+  sshHost = notOption types.nonEmptyStr;
+
   # ssh is given `-o <entry>` for each entry, so `[ "-p" "2222" ]` would become `-o -p -o 2222`:
   # the type's description is what the module system prints when an entry is refused.
   sshOption = types.addCheck types.nonEmptyStr (s: !lib.hasPrefix "-" s) // {
@@ -56,8 +63,16 @@ in
       type = types.submodule {
         options = {
           targetHost = mkOption {
-            type = types.nullOr types.nonEmptyStr;
+            type = types.nullOr sshHost;
             default = null;
+          };
+          method = mkOption {
+            type = types.enum [
+              "copy"
+              "nixos-rebuild"
+            ];
+            default = "copy";
+            description = "copy: evaluate and build all nodes once, then nix copy and activate per node; nixos-rebuild: one nixos-rebuild (darwin-rebuild) per node.";
           };
           buildOnRemote = mkOption {
             type = types.bool;
@@ -85,7 +100,7 @@ in
         options = {
           # docs/meta.md: null or a string (Nixverse typed it `str` with a null default).
           targetHost = mkOption {
-            type = types.nullOr types.str;
+            type = types.nullOr (notOption types.str);
             default = config.deploy.targetHost;
           };
           buildOnRemote = mkOption {
