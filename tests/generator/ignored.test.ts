@@ -105,7 +105,7 @@ describe("hints that match the mistake, one message per cause", () => {
     });
     expect(r.code, r.stderr).toBe(0);
     expect(warnings(r.stderr)).toEqual([
-      "nodes/servers/group.nix:1:32: warning: Missing required meta configuration `system` for nodes s1, s2, s3; gen goes on, and evaluating them fails with this message until it is fixed (set system = \"x86_64-linux\"; (or another system, or os = \"nixos\"; or \"darwin\") in its node.nix/host.nix or a parent group's common)",
+      'nodes/servers/group.nix:1:32: warning: Missing required meta configuration `system` for nodes s1, s2, s3; gen goes on, and evaluating them fails with this message until it is fixed (set system = "x86_64-linux"; (or another system, or os = "nixos"; or "darwin") in its node.nix/host.nix or a parent group\'s common)',
     ]);
   });
 
