@@ -4,7 +4,7 @@
 // cost little more than starting node; and the package needs no dependency installed.
 //
 // Every file lands directly in dist/bundle/, two levels below the package root like the sources
-// in generator/<dir>/, so `new URL("../../templates/…", import.meta.url)` still finds them.
+// in generator/<dir>/, so the package root found from `import.meta.url` (runtime-nix/, runtime-sh/) is the same.
 import { build } from "esbuild";
 import { rmSync } from "node:fs";
 

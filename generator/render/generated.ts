@@ -1,5 +1,5 @@
 // Everything nixverse-gen writes, as one map of path → content. Rendering is pure apart from
-// reading our own templates and runtime library, which ship with the package.
+// reading our own runtime library (runtime-nix/, runtime-sh/), which ship with the package.
 
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
