@@ -84,6 +84,8 @@ describe("nixverse-gen node", () => {
         ),
       ).toBe(1);
       expect(await node.run(["deploy", "-p", "0", "a"], ctx(dir, env))).toBe(2);
+      // wrapped to a positive number in bash arithmetic, and deployed
+      expect(await node.run(["deploy", "-p", "99999999999999999999", "a"], ctx(dir, env))).toBe(2);
     },
   );
 });

@@ -889,10 +889,27 @@ describe.skipIf(!nix)("runner: finding the fleet", () => {
 
 describe("runner: command line", () => {
   const f = makeFleet();
-  it.each([["0"], ["-3"], ["x"], ["1.5"], [""]])("-p %s is a usage error", (p) => {
-    const r = run(f, null, ["node", "deploy", "-p", p, "n1"]);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`-p must be a positive integer, got "${p}"`);
+  // 99999999999999999999 and 18446744073709551617 wrapped in bash arithmetic (to a huge pool, or 1).
+  it.each([
+    ["0"],
+    ["-1"],
+    ["-3"],
+    ["x"],
+    ["1.5"],
+    [""],
+    ["1025"],
+    ["99999999999999999999"],
+    ["18446744073709551617"],
+    ["0x10"],
+  ])("-p %s is a usage error", (p) => {
+    for (const args of [["-p", p], [`--parallel=${p}`]]) {
+      const r = run(f, null, ["node", "deploy", ...args, "n1"]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(
+        `nixverse: -p must be an integer from 1 to 1024, got "${p}"\n` +
+          'Run "nix run . -- node deploy --help" for usage.\n',
+      );
+    }
   });
   it("--dry-run, --ephemeral and --reboot are mutually exclusive, and deploy-only", () => {
     const r = run(f, null, ["node", "deploy", "--dry-run", "--reboot", "n1"]);

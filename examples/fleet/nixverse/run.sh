@@ -12,6 +12,8 @@ set -euo pipefail
 
 self_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly self_dir
+# -p's bound, the same as deploy.parallel's: each running node holds processes and files.
+readonly max_parallel=1024
 
 # ── state of one run (set by cmd_node, read by the parts in runner/) ────────────────────────────
 flake_dir=""       # the fleet's source directory
@@ -142,8 +144,9 @@ cmd_node() {
   if ((!parallel_given)); then
     parallel=$fleet_parallel
   else
-    if ! [[ $parallel =~ ^[0-9]+$ ]] || ((10#$parallel == 0)); then
-      usage_error "-p must be a positive integer, got \"$parallel\"" "node $sub"
+    # At most four significant digits before any arithmetic: bash integers wrap silently.
+    if ! [[ $parallel =~ ^0*[1-9][0-9]{0,3}$ ]] || ((10#$parallel > max_parallel)); then
+      usage_error "-p must be an integer from 1 to $max_parallel, got \"$parallel\"" "node $sub"
     fi
     parallel=$((10#$parallel))
   fi

@@ -23,7 +23,7 @@ Subcommands:
             first install regenerates the flake between hardware detection and install
 
 Options:
-  -p, --parallel N   at most N nodes at a time (a positive integer, default 10)
+  -p, --parallel N   at most N nodes at a time (1 to 1024; default deploy.parallel, else 10)
   -n, --dry-run      deploy: only build (nixos-rebuild build / darwin-rebuild build)
       --ephemeral    deploy: activate without a boot entry (nixos-rebuild test; NixOS only)
       --reboot       deploy: nixos-rebuild boot, reboot, wait until SSH answers (NixOS only)

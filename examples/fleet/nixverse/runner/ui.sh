@@ -59,7 +59,7 @@ exclusions start from all nodes). Nothing is evaluated to select. Run
 EOF
 }
 help_common_options() {
-  printf '  -p, --parallel N   run at most N nodes at a time (a positive integer, default %s, from deploy.parallel in nixverse.yaml)\n' "$fleet_parallel"
+  printf '  -p, --parallel N   run at most N nodes at a time (1 to %s, default %s, from deploy.parallel in nixverse.yaml)\n' "$max_parallel" "$fleet_parallel"
   cat <<'EOF'
       --failed       also select the nodes that did not succeed in the last run
       --eval-jobs N  nix-eval-jobs --workers N, when nix-eval-jobs is on PATH (default 1)
