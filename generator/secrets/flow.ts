@@ -6,6 +6,7 @@
 import { chmodSync, existsSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { diag } from "../errors.js";
+import { shQuote } from "../hook/script.js";
 import { applyChanges } from "./commit.js";
 import { loadForSecrets, printAll, type Loaded, type SecretsIo } from "./context.js";
 import type { SecretsEvaluator } from "./evaluate.js";
@@ -24,6 +25,9 @@ function interruptedLine(signal: NodeJS.Signals, ws: PlaintextWorkspace): string
 const exitStatus = (signal: NodeJS.Signals) =>
   signal === "SIGINT" ? 130 : signal === "SIGTERM" ? 143 : 129;
 
+/** A path as it can be pasted into a shell (a temp dir's name may hold spaces, `$` or quotes). */
+const shellWord = (p: string): string => (/^[\w./@%+=:,-]+$/.test(p) ? p : shQuote(p));
+
 /** Plaintext an earlier run could not remove (SIGKILL, a crash) or kept for --resume. */
 export function reportStaleWorkspaces(io: SecretsIo, except?: string): void {
   for (const d of staleWorkspaces(io.env)) {
@@ -31,7 +35,7 @@ export function reportStaleWorkspaces(io: SecretsIo, except?: string): void {
     const edit = join(d, EDIT_FILE);
     io.stderr.write(
       existsSync(edit)
-        ? `nixverse-gen: warning: ${edit} holds decrypted secrets from an earlier run: resume it with \`--resume ${edit}\` or delete ${d}\n`
+        ? `nixverse-gen: warning: ${edit} holds decrypted secrets from an earlier run: resume it with \`--resume ${shellWord(edit)}\` or delete ${d}\n`
         : `nixverse-gen: warning: ${d} was left by an earlier run that was killed and may hold decrypted secrets: delete it\n`,
     );
   }
@@ -126,7 +130,7 @@ export async function editSecrets(o: EditOptions): Promise<number> {
   }
 
   const resumeHint = (file: string) =>
-    `nixverse-gen: your edit is kept in ${file} (readable by you only); fix it, then run:\n  ${cmd} --resume ${file}\n`;
+    `nixverse-gen: your edit is kept in ${file} (readable by you only); fix it, then run:\n  ${cmd} --resume ${shellWord(file)}\n`;
   const ws = PlaintextWorkspace.create((signal, w) => {
     io.stderr.write(interruptedLine(signal, w));
     if (w.keptFile) io.stderr.write(resumeHint(w.keptFile));

@@ -225,3 +225,67 @@ describe.skipIf(!haveNix)("secrets commands on a hostile or crashed fleet", () =
     expect(existsSync(stale)).toBe(false);
   });
 });
+
+// Before 5be2993 the plaintext's path reached Nix as `(/. + "<path>")`: JSON quoting leaves `${…}`
+// live, so a temp dir's name was evaluated as Nix code. It is an -I search-path argument now.
+describe.skipIf(!haveNix)("a temp dir whose name is Nix code, shell syntax and spaces", () => {
+  let f: FleetFixture;
+  beforeAll(async () => {
+    f = await fleetFixture();
+  });
+  afterAll(() => f?.cleanup());
+
+  it("edit, eval and rekey work with TMPDIR and XDG_RUNTIME_DIR there, and leave it empty", async () => {
+    const odd = join(f.home, `t \${builtins.abort (toString 42)} $HOME 'q' "d" \`id\``);
+    mkdirSync(odd, { mode: 0o700 });
+    const bin = join(repoRoot, "bin/nixverse-gen.js");
+    // A process of its own: os.tmpdir() reads this process's TMPDIR, as a user's run would.
+    // A process of its own: os.tmpdir() reads this process's TMPDIR, as a user's run would. The
+    // inputs are read per run (the flake gains sops-nix with the first node secrets).
+    const cli = async (args: string[], env: Record<string, string> = {}) =>
+      execa("node", [bin, "secrets", ...args, "--flake", f.dir, ...(await f.overrides())], {
+        reject: false,
+        env: { ...process.env, FLAKE: "", ...f.env, TMPDIR: odd, XDG_RUNTIME_DIR: odd, ...env },
+      });
+    const master = `{ ... }: { nodes.routers.wifi = "w \${"1"}"; nodes.router1.token = "t1"; }\n`;
+    const scripts = join(f.home, "editor");
+    mkdirSync(scripts);
+    // A failed edit is kept there, and the --resume command it prints pastes into a shell as is.
+    const broken = await cli(["edit"], { EDITOR: scriptedEditor(scripts, "broken", "{ broken") });
+    expect(broken.exitCode).toBe(1);
+    const word = /^ {2}nixverse-gen secrets edit --resume (.+)$/m.exec(broken.stderr)?.[1];
+    expect(word, broken.stderr).toBeDefined();
+    const kept = (await execa("sh", ["-c", `printf %s ${word}`])).stdout;
+    expect(kept.startsWith(`${odd}/nixverse-secrets-`), kept).toBe(true);
+    expect(readFileSync(kept, "utf8")).toBe("{ broken");
+
+    const seen = join(scripts, "seen");
+    const editor = scriptedEditor(scripts, "odd", master, { then: `printf %s "$1" > '${seen}'` });
+    const r = await cli(["edit", "--resume", kept], { EDITOR: editor });
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    // The workspace of this run was in that dir too, and the resumed edit is gone.
+    expect(readFileSync(seen, "utf8").startsWith(`${odd}/nixverse-secrets-`)).toBe(true);
+    expect(existsSync(kept)).toBe(false);
+    expect(await nodeSecrets(f.dir, R1, f.identity)).toEqual({ wifi: "w 1", token: "t1" });
+    expect(await nodeSecrets(f.dir, R2, f.identity)).toEqual({ wifi: "w 1" });
+
+    const e = await cli(["eval", "secrets.nodes.router1.token"]);
+    expect(e.stderr).toBe("");
+    expect(e.stdout).toBe("t1");
+
+    // A second master recipient: rekey re-encrypts the master file and both host keys.
+    const second = await generateIdentity();
+    writeFileSync(
+      join(f.dir, ".sops.yaml"),
+      `creation_rules:\n  - age: ${f.recipient},${await identityToRecipient(second)}\n`,
+    );
+    const before = await identities(f.dir, f.identity);
+    const k = await cli(["rekey"]);
+    expect(k.stderr).toBe("");
+    expect(k.exitCode).toBe(0);
+    expect(await identities(f.dir, second)).toEqual(before);
+    expect(await nodeSecrets(f.dir, R1, second)).toEqual({ wifi: "w 1", token: "t1" });
+    expect(readdirSync(odd)).toEqual([]);
+  });
+});
