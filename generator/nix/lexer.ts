@@ -119,14 +119,11 @@ const DEFAULT_RULES: [DefaultRule, RegExp][] = [
   ["lbrace", re("\\{")],
   ["quote", re('"')],
   ["indOpen", re("''(?: *\\n)?")],
-  ["pathStart", re(`${PC}*\\/\\$\\{|~\\/\\$\\{`)],
-  ["path", re(`${PC}*(?:\\/${PC}+)+\\/?`)],
   ["hpath", re(`~(?:\\/${PC}+)+\\/?`)],
   ["spath", re(`<${PC}+(?:\\/${PC}+)*>`)],
-  ["uri", re("[a-zA-Z][a-zA-Z0-9+\\-.]*:[a-zA-Z0-9%/?:@&=+$,\\-_.!~*']+")],
   ["ws", re("[ \\t\\r\\n]+")],
   ["lineComment", re("#[^\\r\\n]*")],
-  // blockComment and any are matched by hand below.
+  // pathStart, path, uri, blockComment and any are matched by hand below.
 ];
 
 const PATH_CONT = re(`${PC}*(?:\\/${PC}+)+\\/?|${PC}*\\/|${PC}+`);
@@ -136,6 +133,78 @@ const PATH_CONT = re(`${PC}*(?:\\/${PC}+)+\\/?|${PC}*\\/|${PC}+`);
 //   STRING     ([^$"\\]|\$[^{"\\]|\\.|\$\\.)+  and the same followed by `$` before `"`
 //   IND_STRING ([^$']|\$[^{']|'[^'$])+
 // Each position allows at most one alternative, so the greedy match is a plain forward scan.
+
+// The rules that start with a run of characters any position inside that run could also start
+// (lexer.l's `{PATH_CHAR}*/${`, `{PATH_CHAR}*(/{PATH_CHAR}+)+/?` and `[a-zA-Z][a-zA-Z0-9+\-.]*:…`)
+// are matched by hand too: as regexes each was tried at every position of a run that never
+// matched (2,000,000 `-`), rescanning the rest of the run each time, quadratic. The run's end is
+// remembered, so every character is scanned a bounded number of times.
+//   pathStart  PC* "/${"  |  "~/${"
+//   path       PC* ("/" PC+)+ "/"?
+//   uri        [a-zA-Z] [a-zA-Z0-9+\-.]* ":" [a-zA-Z0-9%/?:@&=+$,\-_.!~*']+
+// PC contains neither `/` nor `:`, so a greedy run is the only way to reach either: no
+// backtracking alternative exists, and the match is decided at the run's end.
+
+/** Characters examined by the hand scans of runs and block comments (tests check it is linear). */
+export const scanWork = { chars: 0 };
+
+const isLetter = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+const isAlnum = (c: number) => isLetter(c) || (c >= 48 && c <= 57);
+/** {PATH_CHAR}: [a-zA-Z0-9._\-+] */
+const isPathChar = (c: number) => isAlnum(c) || c === 46 || c === 95 || c === 45 || c === 43;
+/** The scheme of a URI after its first letter: [a-zA-Z0-9+\-.] */
+const isSchemeChar = (c: number) => isAlnum(c) || c === 43 || c === 45 || c === 46;
+/** After the colon: [a-zA-Z0-9%/?:@&=+$,\-_.!~*'] */
+const URI_PUNCTUATION = new Set([..."%/?:@&=+$,-_.!~*'"].map((c) => c.charCodeAt(0)));
+const isUriChar = (c: number) => isAlnum(c) || URI_PUNCTUATION.has(c);
+
+/** The end of the maximal run of one character class from a position, remembered for the run. */
+class Runs {
+  private from = -1;
+  private to = -1;
+  constructor(
+    private readonly s: string,
+    private readonly inClass: (c: number) => boolean,
+  ) {}
+  end(at: number): number {
+    // Every position inside the remembered run ends where the run does.
+    if (at >= this.from && at <= this.to) return this.to;
+    let e = at;
+    while (e < this.s.length && this.inClass(this.s.charCodeAt(e))) e++;
+    scanWork.chars += e - at + 1;
+    this.from = at;
+    this.to = e;
+    return e;
+  }
+}
+
+/** Lengths of the hand-matched DEFAULT rules at one position (-1: no match). */
+function runRules(
+  s: string,
+  at: number,
+  pathRun: Runs,
+  segRun: Runs,
+  schemeRun: Runs,
+  uriRun: Runs,
+): { pathStart: number; path: number; uri: number } {
+  let pathStart = s.startsWith("~/${", at) ? 4 : -1;
+  let path = -1;
+  const r = pathRun.end(at);
+  if (s.startsWith("/${", r)) pathStart = r - at + 3;
+  // ("/" PC+)+ "/"?: only reached when a path does match, and then the token covers it.
+  let j = r;
+  while (s.charCodeAt(j) === 47 && isPathChar(s.charCodeAt(j + 1))) j = segRun.end(j + 1);
+  if (j > r) path = (s.charCodeAt(j) === 47 ? j + 1 : j) - at;
+  let uri = -1;
+  if (isLetter(s.charCodeAt(at))) {
+    const colon = schemeRun.end(at + 1);
+    if (s.charCodeAt(colon) === 58) {
+      const e = uriRun.end(colon + 1);
+      if (e > colon + 1) uri = e - at;
+    }
+  }
+  return { pathStart, path, uri };
+}
 
 /** End of the longest STRING body from `at` (`at` itself when none). */
 function stringBodyEnd(s: string, at: number): number {
@@ -255,6 +324,12 @@ export function lex(source: string): LexResult {
     });
   };
   const error = (at: number, message: string) => emit("ERROR", at, at, message);
+  const pathRun = new Runs(source, isPathChar);
+  const segRun = new Runs(source, isPathChar);
+  const schemeRun = new Runs(source, isSchemeChar);
+  const uriRun = new Runs(source, isUriChar);
+  // The first `*/` at or after some position: still the first for any later position before it.
+  let commentClose: number | undefined;
 
   for (;;) {
     if (state === "STRING") {
@@ -348,7 +423,21 @@ export function lex(source: string): LexResult {
     if (i >= source.length) break;
     let best: DefaultRule = "any";
     let bestLen = 1;
+    const hand = runRules(source, i, pathRun, segRun, schemeRun, uriRun);
     for (const [name, rx] of DEFAULT_RULES) {
+      // lexer.l's order: pathStart, path, hpath, spath, uri
+      if (name === "hpath") {
+        for (const h of ["pathStart", "path"] as const) {
+          if (hand[h] > bestLen || (hand[h] === bestLen && best === "any" && hand[h] > 0)) {
+            best = h;
+            bestLen = hand[h];
+          }
+        }
+      }
+      if (name === "ws" && hand.uri > bestLen) {
+        best = "uri";
+        bestLen = hand.uri;
+      }
       const n = matchLen(rx, source, i);
       if (n > bestLen || (n === bestLen && best === "any" && n > 0)) {
         best = name;
@@ -356,10 +445,13 @@ export function lex(source: string): LexResult {
       }
     }
     if (source.startsWith("/*", i)) {
-      const close = source.indexOf("*/", i + 2);
-      if (close >= 0 && close + 2 - i > bestLen) {
+      if (commentClose === undefined || (commentClose >= 0 && commentClose < i + 2)) {
+        commentClose = source.indexOf("*/", i + 2);
+        scanWork.chars += (commentClose < 0 ? source.length : commentClose + 2) - (i + 2);
+      }
+      if (commentClose >= 0 && commentClose + 2 - i > bestLen) {
         best = "blockComment";
-        bestLen = close + 2 - i;
+        bestLen = commentClose + 2 - i;
       }
     }
     const start = i;
