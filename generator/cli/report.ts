@@ -28,7 +28,7 @@ export function codeFrame(text: string, line: number, column: number): string {
       ? 0
       : Math.max(0, Math.min(col - FRAME_WIDTH / 2, at.length - FRAME_WIDTH));
   const clip = (s: string) => {
-    if (from === 0 && s.length <= FRAME_WIDTH) return s;
+    if (s === "" || (from === 0 && s.length <= FRAME_WIDTH)) return s;
     const cut = s.slice(from, from + FRAME_WIDTH);
     return (from > 0 ? "…" : "") + cut + (from + FRAME_WIDTH < s.length ? "…" : "");
   };

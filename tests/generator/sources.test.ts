@@ -133,6 +133,8 @@ describe("code frames", () => {
     expect(long[frame[2]!.indexOf("^") - "   | …".length + from]).toBe(long[2999]);
     // The context lines show the same columns; a short one shows only the marker.
     expect(frame[3]).toBe("  2| …");
+    // The file's final newline still adds no empty line, clipped or not.
+    expect(codeFrame(`${long}\n`, 1, 3000).split("\n")).toHaveLength(4);
     // Near either end the window stops at the end: no marker on that side.
     expect(codeFrame(long, 1, 1).split("\n")[1]).toBe(`  1| ${long.slice(0, FRAME_WIDTH)}…`);
     const end = codeFrame(long, 1, 5000).split("\n");
