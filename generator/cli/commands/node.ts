@@ -38,7 +38,7 @@ Examples:
   nixverse-gen node install db1
 `;
 
-const common = `  -p, --parallel N   at most N nodes at a time (a positive integer, default 10)
+const common = `  -p, --parallel N   at most N nodes at a time (1 to 1024; default deploy.parallel, else 10)
       --show-plan    print every command of the plan and stop
       --flake DIR    ${FLAKE_OPTION_HELP}
   -h, --help         show this help`;
