@@ -66,6 +66,7 @@ stop_all() {
     ((alive)) || break
     sleep 0.1
   done
+  if ((alive)); then echo "nixverse: still running 5 s after SIGTERM, sending SIGKILL"; fi
   for pid in "${job_pid[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
