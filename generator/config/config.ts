@@ -133,8 +133,21 @@ export function parseConfig(source: string, file = "nixverse.yaml"): Result<Conf
         for (const d of pairs(value)) {
           const k = keyOf(d);
           const v = valueNode(d);
-          if (k !== "parallel") {
-            err(d.key, `unknown setting deploy.${k}`, "deploy takes only `parallel`");
+          if (k === "builders") {
+            // one literal line in fleet.nix that the runner reads without nix: nothing to escape
+            if (isScalar(v) && typeof v.value === "string" && /^[^"\\$\n]+$/.test(v.value))
+              config.deploy.builders = v.value;
+            else
+              err(
+                v,
+                'deploy.builders must be Nix\'s builders string, e.g. "ssh-ng://builder x86_64-linux" or "@/etc/nix/machines" (machines separated by ;, without ", \\ or $)',
+              );
+          } else if (k !== "parallel") {
+            err(
+              d.key,
+              `unknown setting deploy.${k}`,
+              "deploy takes only `parallel` and `builders`",
+            );
           } else if (
             isScalar(v) &&
             typeof v.value === "number" &&

@@ -17,7 +17,8 @@ export interface Config {
   systems: string[] | null;
   /** Flake description. */
   description: string | null;
-  deploy: { parallel: number };
+  /** builders: Nix's `--builders` value for the runner's local build stage (null: nix.conf's). */
+  deploy: { parallel: number; builders: string | null };
   /** `inputs.self.submodules = true` in flake.nix (Nix ≥ 2.27): git submodules (private/) are part of the flake. */
   submodules: boolean;
 }
@@ -27,6 +28,6 @@ export const DEFAULT_CONFIG: Config = {
   channels: {},
   systems: null,
   description: null,
-  deploy: { parallel: 10 },
+  deploy: { parallel: 10, builders: null },
   submodules: false,
 };

@@ -77,6 +77,7 @@ export function fleetData(
     runnerVersion,
     deploy: new NixCommented("nixverse.yaml's deploy settings, for the runner.", {
       parallel: config.deploy.parallel,
+      ...(config.deploy.builders === null ? {} : { builders: config.deploy.builders }),
     }),
     hasPrivate: model.hasPrivate,
     nodeType: new NixCommented(

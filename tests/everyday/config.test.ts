@@ -22,6 +22,7 @@ description: My machines
 systems: [x86_64-linux, aarch64-darwin]
 deploy:
   parallel: 4
+  builders: "ssh-ng://big x86_64-linux - 8"
 submodules: true
 channels:
   edge: github:NixOS/nixpkgs/master
@@ -40,7 +41,7 @@ channels:
         stable: "25.11",
         description: "My machines",
         systems: ["x86_64-linux", "aarch64-darwin"],
-        deploy: { parallel: 4 },
+        deploy: { parallel: 4, builders: "ssh-ng://big x86_64-linux - 8" },
         submodules: true,
         channels: {
           edge: {
@@ -87,7 +88,7 @@ channels:
         "nixverse.yaml:2:13: error: deploy.parallel must be an integer from 1 to 1024 (how many nodes run at once)",
       ]);
     expect(errorsOf("deploy:\n  paralel: 2\n")).toEqual([
-      "nixverse.yaml:2:3: error: unknown setting deploy.paralel (deploy takes only `parallel`)",
+      "nixverse.yaml:2:3: error: unknown setting deploy.paralel (deploy takes only `parallel` and `builders`)",
     ]);
     expect(errorsOf("channels:\n  edge:\n    nixpkgs: nixpkgs-unstable\n")).toEqual([
       'nixverse.yaml:3:14: error: channels.edge.nixpkgs must be a flake URL such as "github:NixOS/nixpkgs/nixos-26.05"',

@@ -68,3 +68,25 @@ it("the runner is plain shell from runtime-sh/: no placeholders, version and -p 
   const help = await execa("bash", [path.join(root, "nixverse/run.sh"), "node", "build", "--help"]);
   expect(help.stdout).toMatch(/-p, --parallel N .*default 12\b/);
 });
+
+it("deploy.builders is written into fleet.nix as the one literal line the runner reads", async () => {
+  const root = makeTree({
+    "nodes/a/node.nix": '{ os = "nixos"; channel = "unstable"; }\n',
+    "nodes/a/configuration.nix": "{ }\n",
+    "nixverse.yaml":
+      'deploy:\n  builders: "ssh-ng://big x86_64-linux - 8; ssh://b2 aarch64-linux"\n',
+  });
+  expect((await runCli(["gen", "-q", "--flake", root], root)).code).toBe(0);
+  const fleet = readFileSync(path.join(root, "nixverse/fleet.nix"), "utf8");
+  // runner/plan.sh's read_fleet_settings matches exactly this (tests/runner/runner.test.ts
+  // "one nix build per build place" then sees it as --builders)
+  expect(fleet).toMatch(
+    /\n {2}deploy = \{\n(?: {4}[^\n]*\n)* {4}builders = "ssh-ng:\/\/big x86_64-linux - 8; ssh:\/\/b2 aarch64-linux";\n/,
+  );
+  writeFileSync(path.join(root, "nixverse.yaml"), 'deploy:\n  builders: "a\\"b"\n');
+  const bad = await runCli(["gen", "-q", "--flake", root], root);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toContain(
+    "nixverse.yaml:2:13: error: deploy.builders must be Nix's builders string",
+  );
+});

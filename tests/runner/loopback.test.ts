@@ -14,13 +14,14 @@ import {
   readFileSync,
   readdirSync,
   readlinkSync,
+  rmSync,
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { flakeInputNames, overridesFor, tierBMissing } from "../runtime/support/nix.js";
 import { freePort, sshdMissing, startSshd, type Sshd } from "../support/sshd.js";
-import { nixEnv } from "../support/nix.js";
+import { NIX_CONFIG, buildableStoreRoot, nixEnv } from "../support/nix.js";
 import { repoRoot, tmpDir } from "./support.js";
 
 const missing = tierBMissing() ?? sshdMissing();
@@ -61,7 +62,7 @@ function write(root: string, files: Record<string, string>) {
 describe.skipIf(missing !== null)("runner stages on loopback", () => {
   let sshd: Sshd;
   beforeAll(async () => {
-    sshd = await startSshd(["STANDIN_ACTIVATION_LOG"]);
+    sshd = await startSshd(["STANDIN_ACTIVATION_LOG", "NIX_CONFIG"]);
   });
   afterAll(() => sshd?.stop());
 
@@ -206,5 +207,153 @@ ${WEB.map((n) => `  ${n} = { };`).join("\n")}
         n.result,
       ]),
     ).toEqual([["down", "skipped"]]);
+  });
+
+  it("deploy.buildHost, deploy.buildOnTarget and deploy.cache: built where meta says, each closure uploaded once", async () => {
+    const fleet = tmpDir("nixverse-loopback-remote-");
+    const work = tmpDir("nixverse-loopback-remote-work-");
+    // Nix builds in a chroot store only outside world-writable dirs such as /tmp
+    const builder = buildableStoreRoot("builder-");
+    const target = buildableStoreRoot("target-");
+    const cache = path.join(work, "cache");
+    const opts = JSON.stringify([
+      ...sshd.sshOpts,
+      "SendEnv=STANDIN_ACTIVATION_LOG",
+      "SendEnv=NIX_CONFIG",
+    ]);
+    const host = `deploy.targetHost = "root@127.0.0.1";
+    deploy.sshOpts = builtins.fromJSON ''${opts}'';`;
+    write(fleet, {
+      "nodes/bh/group.nix": `{
+  common = {
+    os = "nixos";
+    channel = "unstable";
+    ${host}
+    deploy.buildHost = "root@127.0.0.1";
+  };
+  bh1 = { };
+  bh2 = { };
+}
+`,
+      "nodes/ch/group.nix": `{
+  common = {
+    os = "nixos";
+    channel = "unstable";
+    ${host}
+    deploy.cache = "file://${cache}";
+  };
+  ch1 = { };
+  ch2 = { };
+}
+`,
+      "nodes/bot/node.nix": `{
+  os = "nixos";
+  channel = "unstable";
+  ${host}
+  deploy.buildOnTarget = true;
+}
+`,
+      "nodes/bh/common/configuration.nix": "{ }\n",
+      "nodes/ch/common/configuration.nix": "{ }\n",
+      "nodes/bot/configuration.nix": "{ }\n",
+    });
+    const gen = spawnSync(
+      "node",
+      [path.join(repoRoot, "bin/nixverse-gen.js"), "gen", "-q", "--flake", fleet],
+      { encoding: "utf8" },
+    );
+    expect(gen.status, gen.stderr).toBe(0);
+    const lock = spawnSync(
+      "nix",
+      ["flake", "lock", `path:${fleet}`, ...overridesFor(await flakeInputNames(fleet))],
+      { encoding: "utf8", env: nixEnv() },
+    );
+    expect(lock.status, lock.stderr).toBe(0);
+
+    const activations = path.join(work, "activation.log");
+    const nix = countingNix(work);
+    // For the builder's and the target's nix (sent over ssh): the stand-in toplevel's builder
+    // uses the host's /bin; the cache in this test is unsigned.
+    const env = {
+      ...nixEnv(),
+      NIX_CONFIG: `${NIX_CONFIG}\nsandbox-paths = /bin /usr /lib? /lib64?\nrequire-sigs = false`,
+      PATH: `${nix.bin}:${process.env.PATH}`,
+      NIXVERSE_HOST_ROOT: target,
+      NIXVERSE_BUILD_ROOT: builder,
+      STANDIN_ACTIVATION_LOG: activations,
+    };
+    try {
+      const r = spawnSync(
+        "bash",
+        [path.join(fleet, "nixverse/run.sh"), "node", "deploy", "--json", "bh", "ch", "bot"],
+        { cwd: fleet, encoding: "utf8", env },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const nodes = (JSON.parse(r.stdout) as { nodes: { node: string; storePath: string }[] })
+        .nodes;
+      const out = Object.fromEntries(nodes.map((n) => [n.node, n.storePath]));
+      expect(Object.keys(out).sort()).toEqual(["bh1", "bh2", "bot", "ch1", "ch2"]);
+      const inStore = (root: string | null, p: string) =>
+        root === null
+          ? spawnSync("nix", ["path-info", p], { env: nixEnv() }).status === 0
+          : existsSync(path.join(root, p));
+      // every node switched once to its closure, which is in the target's store
+      const lines = readFileSync(activations, "utf8").split("\n").filter(Boolean);
+      expect(lines.sort()).toEqual(
+        Object.entries(out)
+          .map(([n, p]) => `${n} switch-to-configuration switch ${p}`)
+          .sort(),
+      );
+      for (const p of Object.values(out)) expect(inStore(target, p)).toBe(true);
+      // built where meta says: bh* on the builder, bot on the target, ch* here
+      for (const n of ["bh1", "bh2"]) {
+        expect(inStore(builder, out[n]!)).toBe(true);
+        expect(inStore(null, out[n]!)).toBe(false);
+      }
+      expect(inStore(builder, out.bot!)).toBe(false);
+      expect(inStore(null, out.bot!)).toBe(false);
+      for (const n of ["ch1", "ch2"]) {
+        expect(inStore(null, out[n]!)).toBe(true);
+        const hash = path.basename(out[n]!).slice(0, 32);
+        expect(existsSync(path.join(cache, `${hash}.narinfo`))).toBe(true);
+      }
+
+      // Counted through the PATH wrapper (the targets' own nix runs over ssh, outside it):
+      const argvs = readFileSync(path.join(work, "nix-calls"), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split("\x1f").filter(Boolean));
+      const sub = (a: string[]) => a.find((w) => SUBCOMMANDS.has(w));
+      const builds = argvs.filter((a) => sub(a) === "build");
+      const storeOf = (a: string[]) => a[a.indexOf("--store") + 1] ?? "";
+      // one nix build on the builder for bh1+bh2, one here for ch1+ch2, one on bot's target
+      expect(builds).toHaveLength(3);
+      const onBuilder = builds.filter((a) => storeOf(a).includes(builder));
+      expect(onBuilder).toHaveLength(1);
+      expect(onBuilder[0]!.filter((w) => w.endsWith(".drv^out"))).toHaveLength(2);
+      expect(onBuilder[0]).toContain("--eval-store");
+      const local = builds.filter((a) => !a.includes("--store"));
+      expect(local).toHaveLength(1);
+      expect(local[0]!.filter((w) => w.endsWith(".drv^out"))).toHaveLength(2);
+      const onTarget = builds.filter((a) => storeOf(a).includes(target));
+      expect(onTarget).toHaveLength(1);
+      expect(storeOf(onTarget[0]!)).toMatch(/^ssh-ng:\/\/root@127\.0\.0\.1\?remote-store=/);
+      // copies: bh1 and bh2 from the builder to the target, and ONE upload to the cache for both
+      // ch nodes (their targets fetch from the cache themselves); nothing for bot
+      const copies = argvs.filter((a) => sub(a) === "copy");
+      const fromBuilder = copies.filter((a) => a[a.indexOf("--from") + 1]?.startsWith("ssh-ng://"));
+      expect(fromBuilder.map((a) => a.at(-1)).sort()).toEqual([out.bh1, out.bh2].sort());
+      const toCache = copies.filter((a) => a[a.indexOf("--to") + 1] === `file://${cache}`);
+      expect(toCache).toHaveLength(1);
+      expect(toCache[0]!.slice(-2).sort()).toEqual([out.ch1, out.ch2].sort());
+      expect(copies).toHaveLength(3);
+      // the one evaluator (the other eval is the plan)
+      expect(argvs.filter((a) => sub(a) === "eval")).toHaveLength(2);
+    } finally {
+      for (const d of [builder, target]) {
+        spawnSync("chmod", ["-R", "u+w", d]);
+        rmSync(d, { recursive: true, force: true });
+      }
+    }
   });
 });

@@ -672,6 +672,93 @@ describe.skipIf(!nix)("plan.nix: deploy.method = copy (the default)", () => {
       "--boot is only supported for NixOS nodes",
     );
   });
+  it("deploy.buildHost: built there (build stage), copied from it to the target over ssh-ng", () => {
+    const j = one(
+      { targetHost: "root@h", buildHost: "nix@b", sshOpts: ["Port=2222"] },
+      { buildRoot: "/b" },
+    );
+    expect(j.build).toEqual({
+      at: "builder",
+      store: "ssh-ng://nix@b?remote-store=local%3Froot%3D/b",
+      sshOpts: `-o Port=2222 ${KA}`,
+      cache: "",
+    });
+    expect(j.steps.map((s: any) => s.stage ?? s.kind)).toEqual([
+      "hostFiles",
+      "copy",
+      "profile",
+      "activate",
+    ]);
+    expect(j.steps[1].argv).toEqual([
+      "nix",
+      "copy",
+      "--from",
+      "ssh-ng://nix@b?remote-store=local%3Froot%3D/b",
+      "--to",
+      "ssh://root@h",
+      "@out@",
+    ]);
+    // a local node built on the builder gets its closure into this machine's store
+    expect(one({ buildHost: "nix@b" }).steps[1].argv).toEqual([
+      "nix",
+      "copy",
+      "--from",
+      "ssh-ng://nix@b",
+      "--to",
+      "auto",
+      "@out@",
+    ]);
+  });
+  it("deploy.buildOnTarget: a step builds the derivation on the target; nothing is copied", () => {
+    const j = one({ targetHost: "root@h", buildOnTarget: true });
+    expect(j.build.at).toBe("target");
+    expect(j.steps.map((s: any) => s.stage ?? s.kind)).toEqual([
+      "hostFiles",
+      "build",
+      "profile",
+      "activate",
+    ]);
+    expect(j.steps[1].argv).toEqual([
+      "nix",
+      "build",
+      "--no-link",
+      "--store",
+      "ssh-ng://root@h",
+      "--eval-store",
+      "auto",
+      "@drv@^out",
+    ]);
+    // --goal build runs no steps: the build stage builds it here then
+    expect(one({ targetHost: "root@h", buildOnTarget: true }, { mode: "build" }).build.at).toBe(
+      "deployer",
+    );
+  });
+  it("deploy.cache: pushed by the build stage, the target fetches its closure from the cache", () => {
+    const j = one({ targetHost: "root@h", cache: "file:///srv/cache" }, { targetRoot: "/t" });
+    expect(j.build.cache).toBe("file:///srv/cache");
+    expect(j.steps.map((s: any) => s.stage ?? s.kind)).toEqual([
+      "hostFiles",
+      "copy",
+      "profile",
+      "activate",
+    ]);
+    expect(j.steps[1].argv).toEqual([
+      "ssh",
+      ...KA_ARGV,
+      "--",
+      "root@h",
+      "nix --extra-experimental-features nix-command copy --from file:///srv/cache --to 'local?root=/t' @out@",
+    ]);
+  });
+  it("deploy.buildHost/buildOnTarget/cache: conflicting or unusable combinations are the node's error", () => {
+    expect(one({ targetHost: "root@h", buildOnTarget: true, buildHost: "b" }).error).toBe(
+      "web1 sets deploy.buildOnTarget together with deploy.buildHost: a node is built in one place; choose one",
+    );
+    expect(one({ buildOnTarget: true }).error).toContain("has no deploy.targetHost");
+    expect(one({ method: "nixos-rebuild", cache: "file:///c" }).error).toContain(
+      'need deploy.method = "copy"',
+    );
+  });
   it("an unknown method is the node's error", () => {
     expect(one({ method: "rsync" }).error).toBe(
       'deploy.method of web1 is rsync; it must be "copy" or "nixos-rebuild"',

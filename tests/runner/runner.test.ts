@@ -240,6 +240,49 @@ describe.skipIf(!nix)("runner: what runs", () => {
     expect(r.stdout).toMatch(/^n3 +\| evaluation failed/m);
   });
 
+  it("build: one nix build per build place (here with nixverse.yaml's builders, each deploy.buildHost over ssh-ng)", () => {
+    const f = makeFleet();
+    // as gen writes nixverse.yaml's deploy.builders into fleet.nix (tests/generator/config-runner)
+    writeFileSync(
+      path.join(path.dirname(f.runner), "fleet.nix"),
+      '{\n  deploy = {\n    builders = "ssh-ng://big x86_64-linux - 8";\n    parallel = 10;\n  };\n}\n',
+    );
+    const { data, meta } = nNodes(5);
+    (meta.n2 as any).deploy.buildHost = "nix@b1";
+    (meta.n3 as any).deploy.buildHost = "nix@b1";
+    (meta.n4 as any).deploy.buildHost = "nix@b2";
+    const plan = writePlanFile(data, meta, { action: "build", names: ["all"], flakeDir: f.dir });
+    const r = run(f, plan, ["node", "build", "all"], { STANDIN_FAIL: "n3" });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    const builds = readCalls(f.log)
+      .filter((c) => c.tool === "nix" && c.argv.includes("build"))
+      .map((c) => ({
+        store: c.argv.includes("--store") ? c.argv[c.argv.indexOf("--store") + 1] : null,
+        builders: c.argv.includes("--builders") ? c.argv[c.argv.indexOf("--builders") + 1] : null,
+        evalStore: c.argv.includes("--eval-store"),
+        nodes: c.argv.filter((a) => a.endsWith(".drv^out")).map((a) => a.split("-").at(-1)),
+      }));
+    expect(builds).toEqual([
+      {
+        store: null,
+        builders: "ssh-ng://big x86_64-linux - 8",
+        evalStore: false,
+        nodes: ["n1.drv^out", "n5.drv^out"],
+      },
+      {
+        store: "ssh-ng://nix@b1",
+        builders: null,
+        evalStore: true,
+        nodes: ["n2.drv^out", "n3.drv^out"],
+      },
+      { store: "ssh-ng://nix@b2", builders: null, evalStore: true, nodes: ["n4.drv^out"] },
+    ]);
+    const rows = summaryRows(r.stdout, true);
+    expect(rows.n3).toEqual({ action: "build", result: "failed", stage: "build" });
+    expect(r.stdout).toMatch(/^n3 +\| build failed on ssh-ng:\/\/nix@b1 /m);
+    expect(rows.n2!.result).toBe("ok");
+  });
+
   it("copy method: an unreachable node fails at the probe (or is skipped); the rest are evaluated, built, copied, activated", () => {
     const f = makeFleet();
     const { data, meta } = nNodes(3);

@@ -65,6 +65,7 @@ export interface PlanRequest {
   mode?: string | null;
   rebootTimeout?: number;
   targetRoot?: string;
+  buildRoot?: string;
 }
 
 /**

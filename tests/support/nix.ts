@@ -4,7 +4,7 @@
 // off, would otherwise change what Nix accepts).
 import { execa } from "execa";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -43,4 +43,15 @@ export async function nixEvalJson(args: string[], cwd?: string): Promise<unknown
 
 export function tempDir(prefix = "nixverse-test-"): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * A new directory for the root of a chroot store that Nix will build in (`local?root=<dir>`):
+ * not below a world-writable directory such as /tmp, which Nix refuses for building. Removed
+ * by the caller (`rmSync(dir, { recursive: true, force: true })`).
+ */
+export function buildableStoreRoot(prefix: string): string {
+  const base = path.join(os.homedir(), ".cache", "nixverse-tests");
+  mkdirSync(base, { recursive: true, mode: 0o755 });
+  return mkdtempSync(path.join(base, prefix));
 }

@@ -30,6 +30,7 @@ interrupted=0      # 1 after SIGINT/SIGTERM/SIGHUP
 job_pid=()         # the pool's worker process groups
 fleet_version=""   # runnerVersion in fleet.nix
 fleet_parallel=10  # deploy.parallel in fleet.nix
+fleet_builders=""  # deploy.builders in fleet.nix: --builders for the local build stage
 skip_unreachable=0 # --skip-unreachable
 from_failed=0      # --failed: the nodes that did not succeed in the last run
 failed_names=()

@@ -77,6 +77,7 @@ load_plan() {
     mode = $(if [[ -n $mode ]]; then nix_string "$mode"; else printf null; fi);
     rebootTimeout = ${NIXVERSE_REBOOT_TIMEOUT:-600};
     targetRoot = $(nix_string "${NIXVERSE_HOST_ROOT:-/}");
+    buildRoot = $(nix_string "${NIXVERSE_BUILD_ROOT:-/}");
   }).shell"
   if ! out=$(nix_cmd eval --no-warn-dirty --raw "$flake_ref#nixverse" --apply "$apply"); then
     abort "could not evaluate the plan of $flake_ref (the error from nix is above)"
@@ -102,10 +103,11 @@ run_user_make() {
 
 # Settings from fleet.nix next to the runner, read without evaluating anything (--version and
 # --help need no nix): sets fleet_version (its literal `runnerVersion = "…";` line) and
-# fleet_parallel (`parallel = N;` in its `deploy = { … };` block). Defaults when there is none.
+# fleet_parallel (`parallel = N;` in its `deploy = { … };` block) and fleet_builders (`builders =
+# "…";` there: nixverse.yaml's deploy.builders). Defaults when there is none.
 read_fleet_settings() {
   local file=$1 line in_deploy=0
-  fleet_version="unknown (no nixverse/fleet.nix next to the runner)" fleet_parallel=10
+  fleet_version="unknown (no nixverse/fleet.nix next to the runner)" fleet_parallel=10 fleet_builders=""
   [[ -r $file ]] || return 0
   while IFS= read -r line; do
     if [[ $line =~ ^\ \ runnerVersion\ =\ \"([^\"]*)\"\;$ ]]; then
@@ -116,6 +118,8 @@ read_fleet_settings() {
       in_deploy=0
     elif ((in_deploy)) && [[ $line =~ ^\ \ \ \ parallel\ =\ ([0-9]+)\;$ ]]; then
       fleet_parallel=${BASH_REMATCH[1]}
+    elif ((in_deploy)) && [[ $line =~ ^\ \ \ \ builders\ =\ \"([^\"]*)\"\;$ ]]; then
+      fleet_builders=${BASH_REMATCH[1]}
     fi
   done <"$file"
 }

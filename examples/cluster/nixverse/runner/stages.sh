@@ -116,26 +116,93 @@ eval_stage() {
   done
 }
 
-# build_stage <ids...> — one `nix build --keep-going` of every evaluated closure; a node is built
-# when its out path is valid afterwards (one `nix path-info` for all), whatever else failed.
+# build_stage <ids...> — one `nix build --keep-going` per place closures are built: this machine,
+# or each deploy.buildHost (build_on). deploy.buildOnTarget nodes are built by a step of their own
+# instead. Then every deploy.cache gets its closures (cache_stage).
 build_stage() {
-  local -a ids=() drvs=() outs=()
-  local i p rc=0
-  local -A valid=()
+  local i key
+  local -A group=()
+  local -a keys=()
   for i in "$@"; do
     [[ -n ${job_out[i]:-} ]] || continue
-    ids+=("$i") drvs+=("${job_drv[i]}^out") outs+=("${job_out[i]}")
+    local -n at_=J${i}_build_at store_=J${i}_build_store opts_=J${i}_build_sshopts
+    [[ $at_ == target ]] && continue
+    key=$store_$'\t'$opts_
+    [[ -v group[$key] ]] || keys+=("$key")
+    group[$key]+=" $i"
   done
-  ((${#ids[@]})) || return 0
+  for key in "${keys[@]}"; do
+    # shellcheck disable=SC2086 # a list of job numbers
+    build_on "${key%%$'\t'*}" "${key#*$'\t'}" ${group[$key]}
+  done
+  cache_stage "$@"
+}
+
+# build_on <store URL or ""> <NIX_SSHOPTS> <ids...> — one `nix build --keep-going` of their
+# closures; on a builder `--store ssh-ng://… --eval-store auto` (this machine's evaluation, the
+# derivations copied there, the outputs left there). A node is built when its out path is valid in
+# that store afterwards (one `nix path-info` for all), whatever else failed.
+build_on() {
+  local store=$1 sshopts=$2 i p rc=0
+  shift 2
+  local -a ids=("$@") drvs=() outs=() on=() extra=()
+  local -A valid=()
+  if [[ -n $store ]]; then
+    on=(--store "$store")
+    local -x NIX_SSHOPTS=$sshopts
+  elif [[ -n $fleet_builders ]]; then
+    extra=(--builders "$fleet_builders")
+  fi
+  for i in "${ids[@]}"; do drvs+=("${job_drv[i]}^out") outs+=("${job_out[i]}"); done
   {
-    step "nix build --keep-going: ${#ids[@]} system closure(s)"
-    nix_cmd build --no-link --keep-going "${drvs[@]}" 2>&1
+    step "nix build --keep-going: ${#ids[@]} system closure(s)${store:+ on $store}"
+    nix_cmd build --no-link --keep-going "${on[@]}" ${store:+--eval-store auto} "${extra[@]}" "${drvs[@]}" 2>&1
   } | prefix_lines build "$log_dir/build.log" || rc=$?
-  while IFS= read -r p; do valid[$p]=1; done < <(nix_cmd path-info "${outs[@]}" 2>/dev/null || true)
+  while IFS= read -r p; do valid[$p]=1; done < <(nix_cmd path-info "${on[@]}" "${outs[@]}" 2>/dev/null || true)
   now_us stage_end_us
   ((rc)) || rc=1 # a path nix build did not make is a failure whatever it said
   for i in "${ids[@]}"; do
     [[ -n ${valid[${job_out[i]}]:-} ]] && continue
-    mark_failed "$i" build "$rc" "build failed (nix build's output: $log_dir/build.log)"
+    mark_failed "$i" build "$rc" "build failed${store:+ on $store} (nix build's output: $log_dir/build.log)"
   done
+}
+
+# cache_stage <ids...> — every built closure with a deploy.cache is pushed there once, one
+# `nix copy` per cache (and build place), before any target fetches it: N targets cost one upload.
+cache_stage() {
+  local i key
+  local -A group=()
+  local -a keys=()
+  for i in "$@"; do
+    [[ -n ${job_out[i]:-} && -z ${job_result[i]:-} ]] || continue
+    local -n cache_=J${i}_cache store_=J${i}_build_store opts_=J${i}_build_sshopts
+    [[ -n $cache_ ]] || continue
+    key=$cache_$'\t'$store_$'\t'$opts_
+    [[ -v group[$key] ]] || keys+=("$key")
+    group[$key]+=" $i"
+  done
+  for key in "${keys[@]}"; do
+    local rest=${key#*$'\t'}
+    # shellcheck disable=SC2086 # a list of job numbers
+    push_to_cache "${key%%$'\t'*}" "${rest%%$'\t'*}" "${rest#*$'\t'}" ${group[$key]}
+  done
+}
+
+# push_to_cache <cache URL> <build store or ""> <NIX_SSHOPTS> <ids...>
+push_to_cache() {
+  local cache=$1 store=$2 sshopts=$3 i rc=0
+  shift 3
+  local -a outs=() from=()
+  if [[ -n $store ]]; then
+    from=(--from "$store")
+    local -x NIX_SSHOPTS=$sshopts
+  fi
+  for i in "$@"; do outs+=("${job_out[i]}"); done
+  {
+    step "nix copy --to $cache: ${#outs[@]} closure(s), once for all their targets"
+    nix_cmd copy "${from[@]}" --to "$cache" "${outs[@]}" 2>&1
+  } | prefix_lines cache "$log_dir/cache.log" || rc=$?
+  now_us stage_end_us
+  ((rc == 0)) && return 0
+  for i in "$@"; do mark_failed "$i" cache "$rc" "pushing to $cache failed (log: $log_dir/cache.log)"; done
 }

@@ -101,6 +101,7 @@ run_step() {
         ;;
       *@source@*) cmd+=("${a//@source@/$remote_source}") ;;
       *@out@*) cmd+=("${a//@out@/${job_out[i]}}") ;;
+      *@drv@*) cmd+=("${a//@drv@/${job_drv[i]}}") ;;
       *) cmd+=("$a") ;;
       esac
     done

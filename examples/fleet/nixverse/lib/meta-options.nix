@@ -26,6 +26,9 @@ let
   sshOption = types.addCheck types.nonEmptyStr (s: !lib.hasPrefix "-" s) // {
     description = "ssh -o option: entries are ssh -o options, e.g. Port=2222 (not \"-p\" \"2222\"); see docs/meta.md in nixverse-gen";
   };
+  storeUrl = types.addCheck types.str (u: builtins.match "[a-z][a-z0-9+-]*://.+" u != null) // {
+    description = "Nix store URL (scheme://…, e.g. file:///var/cache/nix or s3://bucket)";
+  };
 in
 {
   # docs/meta.md: custom keys need no option declaration. Lazy, so reading one key never forces
@@ -77,6 +80,21 @@ in
           buildOnRemote = mkOption {
             type = types.bool;
             default = false;
+          };
+          buildHost = mkOption {
+            type = types.nullOr sshHost;
+            default = null;
+            description = "copy method: build on this machine over ssh-ng (--store ssh-ng://<it> --eval-store auto), then copy from it to the target.";
+          };
+          buildOnTarget = mkOption {
+            type = types.bool;
+            default = false;
+            description = "copy method: send the derivations to the target and build there.";
+          };
+          cache = mkOption {
+            type = types.nullOr storeUrl;
+            default = null;
+            description = "copy method: a Nix store URL (file://, s3://, ssh://…) the built closures are pushed to once; the target fetches its closure from it.";
           };
           useSubstitutes = mkOption {
             type = types.bool;

@@ -159,6 +159,9 @@ let
         # "copy": the runner evaluates and builds all nodes once, then copies and activates;
         # "nixos-rebuild": one nixos-rebuild (darwin-rebuild) per node, as before.
         method = d.method or "copy";
+        buildHost = d.buildHost or null;
+        buildOnTarget = d.buildOnTarget or false;
+        cache = d.cache or null;
       };
       install = {
         targetHost = i.targetHost or deployHost;
@@ -233,6 +236,8 @@ let
           req.mode;
       rebootTimeout = req.rebootTimeout or 600;
       targetRoot = req.targetRoot or "/";
+      # As targetRoot, for deploy.buildHost: the builder's / (a test sandbox when not "/").
+      buildRoot = req.buildRoot or "/";
       names =
         if req.names == [ ] then throw "No node names given" else resolve req.names;
 
@@ -353,6 +358,29 @@ let
       # sandbox when not "/": its store is then the chroot store local?root=<targetRoot>).
       rootPrefix = if targetRoot == "/" then "" else targetRoot;
       chrootStore = "local?root=${targetRoot}";
+      # `?remote-store=…` for a sandboxed root: the remote nix then uses the chroot store there.
+      remoteStoreParam =
+        root: if root == "/" then "" else "?remote-store=${replaceStrings [ "?" "=" ] [ "%3F" "%3D" ] "local?root=${root}"}";
+      sshOptsEnv = d: { NIX_SSHOPTS = concatStringsSep " " (map shellWord (sshOptArgs d.sshOpts)); };
+      # Where a node's closure is built (the runner's build stage, or a step for buildOnTarget):
+      # ssh-ng, because only the daemon protocol can build on the other side (`--store ssh-ng://…
+      # --eval-store auto`: the derivations go over, the outputs stay there).
+      buildStoreOf =
+        d:
+        if d.buildOnTarget && d.targetHost != null then
+          "ssh-ng://${d.targetHost}${remoteStoreParam targetRoot}"
+        else if d.buildHost != null then
+          "ssh-ng://${d.buildHost}${remoteStoreParam buildRoot}"
+        else
+          "";
+      buildAtOf =
+        d:
+        if d.buildOnTarget && d.targetHost != null then
+          "target"
+        else if d.buildHost != null then
+          "builder"
+        else
+          "deployer";
       profile = "${rootPrefix}/nix/var/nix/profiles/system";
       # The remote side gets one shell command line: each word quoted for it.
       remoteLine = words: concatStringsSep " " (map shellWord words);
@@ -371,25 +399,83 @@ let
             argv = sshArgv d ++ [ (remoteLine w) ];
             root = false;
           };
+      # The closure to the target: from the deployer's store, or straight from the builder's
+      # (`nix copy --from ssh-ng://builder --to ssh://target` streams it through this machine
+      # without putting it in the local store; Nix has no builder-to-target transfer).
       copyStep =
         d:
-        let
-          url =
-            "ssh://${d.targetHost}" + (if targetRoot == "/" then "" else "?remote-store=${replaceStrings [ "?" "=" ] [ "%3F" "%3D" ] chrootStore}");
-        in
         step "run" (
           [
             "nix"
             "copy"
+          ]
+          ++ optionals (buildAtOf d == "builder") [
+            "--from"
+            (buildStoreOf d)
+          ]
+          ++ [
             "--to"
-            url
+            (if d.targetHost == null then (if targetRoot == "/" then "auto" else chrootStore) else "ssh://${d.targetHost}${remoteStoreParam targetRoot}")
           ]
           ++ optional d.useSubstitutes "--substitute-on-destination"
           ++ [ "@out@" ]
-        ) { NIX_SSHOPTS = concatStringsSep " " (map shellWord (sshOptArgs d.sshOpts)); }
+        ) (sshOptsEnv d)
         // {
           stage = "copy";
         };
+      # deploy.cache: the runner pushed every closure to the cache once; the target fetches its own
+      # from there (its nix checks the signatures as its nix.conf says).
+      cachePullStep =
+        d:
+        let
+          t = onTarget d (
+            [
+              "nix"
+              "--extra-experimental-features"
+              "nix-command"
+              "copy"
+              "--from"
+              d.cache
+            ]
+            ++ optionals (targetRoot != "/") [
+              "--to"
+              chrootStore
+            ]
+            ++ [ "@out@" ]
+          );
+        in
+        (step "run" t.argv { })
+        // {
+          inherit (t) root;
+          stage = "copy";
+        };
+      # deploy.buildOnTarget: the derivations go to the target and it builds there.
+      targetBuildStep =
+        d:
+        step "run" [
+          "nix"
+          "build"
+          "--no-link"
+          "--store"
+          (buildStoreOf d)
+          "--eval-store"
+          "auto"
+          "@drv@^out"
+        ] (sshOptsEnv d)
+        // {
+          stage = "build";
+        };
+      # How the closure gets to the node: built there, fetched from the cache, or copied.
+      deliverSteps =
+        d:
+        if buildAtOf d == "target" then
+          [ (targetBuildStep d) ]
+        else if d.cache != null then
+          [ (cachePullStep d) ]
+        else if d.targetHost != null || buildAtOf d == "builder" then
+          [ (copyStep d) ]
+        else
+          [ ];
       profileStep =
         d:
         let
@@ -443,7 +529,7 @@ let
         in
         optional (mode != "build") (hostFilesStep m)
         ++ optionals (mode != "build") (
-          optional (d.targetHost != null) (copyStep d)
+          deliverSteps d
           ++ optional (goal == "switch" || goal == "boot") (profileStep d)
           ++ [
             (activateStep d [
@@ -464,7 +550,7 @@ let
         in
         optionals (mode != "build") (
           [ (hostFilesStep m) ]
-          ++ optional (d.targetHost != null) (copyStep d)
+          ++ deliverSteps d
           ++ [
             (profileStep d)
             (activateStep d [
@@ -499,6 +585,21 @@ let
         else if !(elem m.deploy.method [ "copy" "nixos-rebuild" ]) then
           {
             error = "deploy.method of ${n} is ${toString m.deploy.method}; it must be \"copy\" or \"nixos-rebuild\"";
+            steps = [ ];
+          }
+        else if m.deploy.method != "copy" && (m.deploy.buildHost != null || m.deploy.buildOnTarget || m.deploy.cache != null) then
+          {
+            error = "deploy.buildHost, deploy.buildOnTarget and deploy.cache of ${n} need deploy.method = \"copy\" (nixos-rebuild has its own buildOnRemote)";
+            steps = [ ];
+          }
+        else if m.deploy.buildOnTarget && (m.deploy.buildHost != null || m.deploy.cache != null) then
+          {
+            error = "${n} sets deploy.buildOnTarget together with deploy.${if m.deploy.buildHost != null then "buildHost" else "cache"}: a node is built in one place; choose one";
+            steps = [ ];
+          }
+        else if m.deploy.buildOnTarget && m.deploy.targetHost == null then
+          {
+            error = "${n} sets deploy.buildOnTarget but has no deploy.targetHost (a local node is built here anyway)";
             steps = [ ];
           }
         else
@@ -618,6 +719,12 @@ let
         hostFiles = null;
         stages = false;
         probe = [ ];
+        build = {
+          at = "deployer";
+          store = "";
+          sshOpts = "";
+          cache = "";
+        };
       };
 
       job =
@@ -652,6 +759,15 @@ let
             # Probed in parallel before anything is evaluated: `<argv> true` over ssh. Not for
             # install: nixos-anywhere's target is often an installer that takes a password.
             probe = if j.error == null && activates && d.targetHost != null then sshArgv d else [ ];
+            # For the build stage: where (deployer, builder, or target: then a step builds it), the
+            # store URL and ssh options for a builder, and the cache to push the closure to.
+            build = rec {
+              # no steps run for `build` (or --goal build): a buildOnTarget node is built here then
+              at = if !activates && buildAtOf d == "target" then "deployer" else buildAtOf d;
+              store = if at == "deployer" then "" else buildStoreOf d;
+              sshOpts = (sshOptsEnv d).NIX_SSHOPTS;
+              cache = if activates && d.cache != null then d.cache else "";
+            };
           };
 
       requestError =
@@ -771,6 +887,10 @@ let
             "${p}_nsteps=${toString (length j.steps)}\n"
             "${p}_stages=${boolStr j.stages}\n"
             (arr "${p}_probe" j.probe)
+            "${p}_build_at=${q j.build.at}\n"
+            "${p}_build_store=${q j.build.store}\n"
+            "${p}_build_sshopts=${q j.build.sshOpts}\n"
+            "${p}_cache=${q j.build.cache}\n"
           ]
           ++ (
             if hf == null then
