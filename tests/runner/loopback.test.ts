@@ -59,6 +59,22 @@ function write(root: string, files: Record<string, string>) {
   }
 }
 
+/** gen, then `nix flake lock` with the stand-in inputs. */
+async function genAndLock(fleet: string) {
+  const gen = spawnSync(
+    "node",
+    [path.join(repoRoot, "bin/nixverse-gen.js"), "gen", "-q", "--flake", fleet],
+    { encoding: "utf8" },
+  );
+  expect(gen.status, gen.stderr).toBe(0);
+  const lock = spawnSync(
+    "nix",
+    ["flake", "lock", `path:${fleet}`, ...overridesFor(await flakeInputNames(fleet))],
+    { encoding: "utf8", env: nixEnv() },
+  );
+  expect(lock.status, lock.stderr).toBe(0);
+}
+
 describe.skipIf(missing !== null)("runner stages on loopback", () => {
   let sshd: Sshd;
   beforeAll(async () => {
@@ -96,20 +112,7 @@ ${WEB.map((n) => `  ${n} = { };`).join("\n")}
 `,
       "nodes/down/configuration.nix": "{ }\n",
     });
-    const gen = spawnSync(
-      "node",
-      [path.join(repoRoot, "bin/nixverse-gen.js"), "gen", "-q", "--flake", fleet],
-      {
-        encoding: "utf8",
-      },
-    );
-    expect(gen.status, gen.stderr).toBe(0);
-    const lock = spawnSync(
-      "nix",
-      ["flake", "lock", `path:${fleet}`, ...overridesFor(await flakeInputNames(fleet))],
-      { encoding: "utf8", env: nixEnv() },
-    );
-    expect(lock.status, lock.stderr).toBe(0);
+    await genAndLock(fleet);
 
     const work = tmpDir("nixverse-loopback-work-");
     const target = path.join(work, "target");
@@ -223,29 +226,21 @@ ${WEB.map((n) => `  ${n} = { };`).join("\n")}
     ]);
     const host = `deploy.targetHost = "root@127.0.0.1";
     deploy.sshOpts = builtins.fromJSON ''${opts}'';`;
+    // a group of two nodes <g>1 and <g>2 with one deploy setting of their own
+    const group = (g: string, setting: string) => `{
+  common = {
+    os = "nixos";
+    channel = "unstable";
+    ${host}
+    ${setting}
+  };
+  ${g}1 = { };
+  ${g}2 = { };
+}
+`;
     write(fleet, {
-      "nodes/bh/group.nix": `{
-  common = {
-    os = "nixos";
-    channel = "unstable";
-    ${host}
-    deploy.buildHost = "root@127.0.0.1";
-  };
-  bh1 = { };
-  bh2 = { };
-}
-`,
-      "nodes/ch/group.nix": `{
-  common = {
-    os = "nixos";
-    channel = "unstable";
-    ${host}
-    deploy.cache = "file://${cache}";
-  };
-  ch1 = { };
-  ch2 = { };
-}
-`,
+      "nodes/bh/group.nix": group("bh", `deploy.buildHost = "root@127.0.0.1";`),
+      "nodes/ch/group.nix": group("ch", `deploy.cache = "file://${cache}";`),
       "nodes/bot/node.nix": `{
   os = "nixos";
   channel = "unstable";
@@ -257,18 +252,7 @@ ${WEB.map((n) => `  ${n} = { };`).join("\n")}
       "nodes/ch/common/configuration.nix": "{ }\n",
       "nodes/bot/configuration.nix": "{ }\n",
     });
-    const gen = spawnSync(
-      "node",
-      [path.join(repoRoot, "bin/nixverse-gen.js"), "gen", "-q", "--flake", fleet],
-      { encoding: "utf8" },
-    );
-    expect(gen.status, gen.stderr).toBe(0);
-    const lock = spawnSync(
-      "nix",
-      ["flake", "lock", `path:${fleet}`, ...overridesFor(await flakeInputNames(fleet))],
-      { encoding: "utf8", env: nixEnv() },
-    );
-    expect(lock.status, lock.stderr).toBe(0);
+    await genAndLock(fleet);
 
     const activations = path.join(work, "activation.log");
     const nix = countingNix(work);
