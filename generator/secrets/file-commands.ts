@@ -7,6 +7,7 @@ import { diag, formatDiagnostic, type Diagnostic } from "../errors.js";
 import { evalExpression, type NixOptions } from "./evaluate.js";
 import { applyChanges } from "./commit.js";
 import { loadForSecrets, type Loaded, type SecretsIo } from "./context.js";
+import { reportStaleWorkspaces } from "./flow.js";
 import { ensureHostKey, HOST_KEY, nodeBase, type FileChange, type NodeKeys } from "./node-files.js";
 import { masterRecipients, SopsConfigError } from "./sops-config.js";
 import {
@@ -237,6 +238,8 @@ export async function evalCommand(o: {
 }): Promise<number> {
   const l = await loadForSecrets(o.root, o.io, false);
   if (!l) return 1;
+  // eval decrypts into a workspace too: a killed edit's or eval's plaintext is reported here as well.
+  reportStaleWorkspaces(o.io);
   const rel = l.model.masterSecrets;
   if (!rel)
     return printAll(o.io, [

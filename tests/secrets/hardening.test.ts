@@ -215,6 +215,10 @@ describe.skipIf(!haveNix)("secrets commands on a hostile or crashed fleet", () =
     );
     expect(existsSync(mine)).toBe(true);
     expect(await nodeSecrets(f.dir, R1, f.identity)).toMatchObject({ wifi: "from-my-draft" });
+    // eval decrypts into a workspace too, and reports the leftover the same way.
+    const e = await secrets(f, ["eval", "secrets.nodes.routers.wifi"]);
+    expect(e.stdout).toBe("from-my-draft\n");
+    expect(e.stderr).toBe(r.stderr);
 
     // Resuming the tool's own kept edit removes it, but only once the commit succeeded.
     const ok = await secrets(f, ["edit", "--resume", join(stale, "secrets.nix")], {
