@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import type { CliContext, Command } from "./command.js";
 import { UsageError } from "./command.js";
 import { commands } from "./commands/index.js";
-import { DiagnosticError } from "../errors.js";
+import { diag, DiagnosticError, type Diagnostic } from "../errors.js";
 import { reportDiagnostics } from "./report.js";
 import { didYouMean } from "../suggest.js";
 
@@ -105,6 +106,32 @@ export async function main(argv: string[], ctx: CliContext = defaultContext()): 
       reportDiagnostics(ctx, e.diagnostics);
       return 1;
     }
+    const fsError = fileSystemDiagnostic(e, ctx.cwd);
+    if (fsError) {
+      reportDiagnostics(ctx, [fsError]);
+      return 1;
+    }
     throw e;
   }
+}
+
+/**
+ * A file where the tree needs a directory (a `nodes` or `pkgs` file) or the other way round, or
+ * one we may not read: the layers that walk the tree let the system's error through, and here it
+ * becomes one located error instead of a stack trace.
+ */
+export function fileSystemDiagnostic(e: unknown, cwd: string): Diagnostic | null {
+  const err = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || typeof err.code !== "string" || typeof err.path !== "string")
+    return null;
+  const rel = path.relative(cwd, err.path);
+  const file = rel && !rel.startsWith("..") ? rel : err.path;
+  const what: Record<string, [string, string]> = {
+    ENOTDIR: ["a file where a directory belongs", "rename or remove the file"],
+    EISDIR: ["a directory where a file belongs", "rename or remove the directory"],
+    EACCES: ["permission denied", "fix its permissions"],
+    ELOOP: ["a symbolic link loop", "remove the link"],
+  };
+  const [message, hint] = what[err.code] ?? [err.message, "check the path"];
+  return diag(`fs-${err.code.toLowerCase()}`, message, { file }, hint);
 }

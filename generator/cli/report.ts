@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Diagnostic } from "../errors.js";
 import { formatDiagnostic } from "../errors.js";
+import type { Message, Outcome } from "../secrets/context.js";
 import type { CliContext } from "./command.js";
 import { paintDiagnostic, style } from "./style.js";
 
@@ -59,5 +60,22 @@ export function reportDiagnostics(ctx: CliContext, ds: Diagnostic[], root = ctx.
     }
     ctx.stderr.write(st.dim(codeFrame(text, d.line, d.column ?? 1)));
     ctx.stderr.write("\n");
+  }
+}
+
+/**
+ * A secrets command's Outcome, printed in order: notes to stdout, diagnostics through the printer
+ * above, verbatim text to its stream. Returns the exit status.
+ */
+export function printOutcome(ctx: CliContext, o: Outcome, root = ctx.cwd): number {
+  printMessages(ctx, o.messages, root);
+  return o.status;
+}
+
+export function printMessages(ctx: CliContext, ms: Message[], root = ctx.cwd): void {
+  for (const m of ms) {
+    if (m.kind === "note") ctx.stdout.write(`nixverse-gen: ${m.text}\n`);
+    else if (m.kind === "diagnostic") reportDiagnostics(ctx, [m.diagnostic], root);
+    else ctx[m.stream].write(m.text);
   }
 }

@@ -7,7 +7,10 @@ export async function readOptional(file: string): Promise<string | null> {
   try {
     return await readFile(file, "utf8");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "ENOENT") return null;
+    // A read of a directory fails in read(), which names no path: say which one.
+    err.path ??= file;
     throw e;
   }
 }

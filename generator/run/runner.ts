@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { diag, type Result, fail, ok } from "../errors.js";
+import { exitStatusOf } from "../signals.js";
 
 export const RUNNER_PATH = "nixverse/run.sh";
 
@@ -73,7 +74,7 @@ export function runRunner(
     });
     child.on("exit", (code, signal) => {
       done();
-      resolve(code ?? (signal === "SIGINT" ? 130 : 1));
+      resolve(code ?? (signal ? exitStatusOf(signal) : 1));
     });
   });
 }

@@ -189,6 +189,17 @@ export function nixError(
   message = redact(message, secretStrings(plaintext)).replaceAll(plainFile, masterFile);
 
   const pos = position(lines, at, end, plainFile);
+  // Locking the flake failed on an input (offline, a moved path): secrets.yaml is not the cause.
+  const fetching = /…\s*while fetching the input '([^']*)'/.exec(stderr);
+  if (fetching && !pos) {
+    const input = /…\s*while updating the flake input '([^']*)'/.exec(stderr)?.[1];
+    return diag(
+      "secrets-input-fetch",
+      `Nix could not fetch the flake input ${input ? `${input} (${fetching[1]})` : fetching[1]}: ${message}`,
+      undefined,
+      `the secrets are evaluated in the flake, so its inputs must be fetchable: go online once (flake.lock and the store keep them), or pass --override-input ${input ?? "NAME"} path:<a local checkout>`,
+    );
+  }
   const hint = /is not a node or group/.test(message)
     ? "use the name of a directory under nodes/ (a node or a group)"
     : pos

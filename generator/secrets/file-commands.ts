@@ -1,13 +1,22 @@
-// `secrets encrypt`, `secrets decrypt` and `secrets eval` (NIXVERSE-REFERENCE §7.6–7.8, with the
-// upstream bugs fixed: long type flags and --indent work).
+// `secrets encrypt`, `secrets decrypt` and `secrets eval` (as in Nixverse, with its bugs fixed:
+// long type flags and --indent work). Each returns an Outcome; the CLI prints it.
 
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { diag, formatDiagnostic, type Diagnostic } from "../errors.js";
+import { diag, type Diagnostic } from "../errors.js";
 import { evalExpression, type NixOptions } from "./evaluate.js";
 import { applyChanges } from "./commit.js";
-import { loadForSecrets, type Loaded, type SecretsIo } from "./context.js";
-import { reportStaleWorkspaces } from "./flow.js";
+import {
+  loadForSecrets,
+  Report,
+  sopsConfigDiagnostic,
+  started,
+  type Loaded,
+  type OnInterrupt,
+  type Outcome,
+  type Regenerate,
+} from "./context.js";
+import { staleWorkspaceWarnings } from "./flow.js";
 import { ensureHostKey, HOST_KEY, nodeBase, type FileChange, type NodeKeys } from "./node-files.js";
 import { masterRecipients, SopsConfigError } from "./sops-config.js";
 import {
@@ -23,7 +32,7 @@ import { EDIT_FILE, PlaintextWorkspace } from "./workspace.js";
 
 export interface CryptOptions {
   root: string;
-  io: SecretsIo;
+  env: NodeJS.ProcessEnv;
   /** Input path, or "-" for stdin. */
   file: string;
   cwd: string;
@@ -35,22 +44,17 @@ export interface CryptOptions {
   out?: string;
   indent?: number;
   readStdin: () => Promise<string>;
-  regenerate?: () => Promise<number>;
+  regenerate?: Regenerate;
 }
 
-function printAll(io: SecretsIo, ds: Diagnostic[]): number {
-  for (const d of ds) io.stderr.write(`${formatDiagnostic(d)}\n`);
-  return 1;
-}
-
-async function readInput(o: CryptOptions): Promise<string | null> {
+async function readInput(o: CryptOptions, report: Report): Promise<string | null> {
   if (o.file === "-") return o.readStdin();
   try {
     return readFileSync(resolve(o.cwd, o.file), "utf8");
   } catch (e) {
-    printAll(o.io, [
+    report.add(
       diag("read-failed", `cannot read ${o.file}: ${(e as Error).message}`, { file: o.file }),
-    ]);
+    );
     return null;
   }
 }
@@ -59,14 +63,19 @@ async function readInput(o: CryptOptions): Promise<string | null> {
  * Write the result: in place, to a file, or to stdout. Plaintext files are created 0600. A
  * directory that does not exist is an error, as in sops (a mistyped path makes no directories).
  */
-function writeOutput(o: CryptOptions, text: string, secret: boolean): Diagnostic | null {
+function writeOutput(
+  o: CryptOptions,
+  report: Report,
+  text: string,
+  secret: boolean,
+): Diagnostic | null {
   const target = o.inPlace
     ? resolve(o.cwd, o.file)
     : o.out && o.out !== "-"
       ? resolve(o.cwd, o.out)
       : null;
   if (!target) {
-    o.io.stdout.write(text);
+    report.text("stdout", text);
     return null;
   }
   const shown = o.inPlace ? o.file : (o.out as string);
@@ -90,34 +99,39 @@ function writeOutput(o: CryptOptions, text: string, secret: boolean): Diagnostic
 }
 
 /**
- * The node's keys (its host key made if missing, as Nixverse does); null after printing why.
+ * The node's keys (its host key made if missing, as Nixverse does); null after reporting why.
  * Without `create` (decrypt) nothing is written: a .pub to add or a key to move into private/ is
  * left for the next encrypt/edit/rekey.
  */
-async function nodeKeys(l: Loaded, o: CryptOptions, create: boolean): Promise<NodeKeys | null> {
+async function nodeKeys(
+  l: Loaded,
+  o: CryptOptions,
+  report: Report,
+  create: boolean,
+): Promise<NodeKeys | null> {
   const name = o.node as string;
   const node = l.model.nodes[name];
   if (!node) {
-    printAll(o.io, [
+    report.add(
       diag(
         "unknown-node",
         l.model.groups[name] ? `${name} is a group, not a node` : `Unknown node ${name}`,
         undefined,
         "--node takes a node name (a directory under nodes/ with node.nix, or listed by a group)",
       ),
-    ]);
+    );
     return null;
   }
   const keyFiles = [`${nodeBase(l.model, node)}/${HOST_KEY}`, `${node.dir}/${HOST_KEY}`];
   if (!create && !keyFiles.some((f) => existsSync(join(l.root, f)))) {
-    printAll(o.io, [
+    report.add(
       diag(
         "no-host-key",
         `${name} has no SSH host key yet`,
         undefined,
         "`nixverse-gen secrets encrypt --node` or `secrets edit` creates it",
       ),
-    ]);
+    );
     return null;
   }
   const changes: FileChange[] = [];
@@ -132,45 +146,56 @@ async function nodeKeys(l: Loaded, o: CryptOptions, create: boolean): Promise<No
     changes,
   );
   if (!k.ok) {
-    printAll(o.io, k.errors);
+    report.add(...k.errors);
     return null;
   }
   if (create && changes.length > 0) {
     await applyChanges(l.root, changes);
+    // On stderr: stdout is the encrypted document.
     for (const c of changes)
-      o.io.stderr.write(
+      report.text(
+        "stderr",
         `nixverse-gen: ${c.content === null ? "removed" : "wrote"} ${c.path} (${c.why})\n`,
       );
-    if (o.regenerate) await o.regenerate();
+    if (o.regenerate) {
+      for (const m of (await o.regenerate()).messages)
+        report.push(
+          m.kind === "note"
+            ? { kind: "text", stream: "stderr", text: `nixverse-gen: ${m.text}\n` }
+            : m.kind === "text"
+              ? { ...m, stream: "stderr" }
+              : m,
+        );
+    }
   }
   return k.value;
 }
 
 /** sops reads *.ini with its INI store, which we do not implement: say so instead of diverging. */
-function iniWithoutType(o: CryptOptions): boolean {
+function iniWithoutType(o: CryptOptions, report: Report): boolean {
   if (o.inType || !/\.ini$/i.test(o.file)) return false;
-  printAll(o.io, [
+  report.add(
     diag(
       "sops-ini",
       `${o.file}: INI documents are not supported`,
       { file: o.file },
       "pass --in-type binary (and --out-type binary) to treat the file as opaque data",
     ),
-  ]);
+  );
   return true;
 }
 
-export async function encryptCommand(o: CryptOptions): Promise<number> {
-  const l = await loadForSecrets(o.root, o.io);
-  if (!l) return 1;
-  if (iniWithoutType(o)) return 1;
+export async function encryptCommand(o: CryptOptions): Promise<Outcome> {
+  const report = new Report();
+  const l = started(await loadForSecrets(o.root, o.env), report);
+  if (!l || iniWithoutType(o, report)) return report.done(1);
   const inType = o.inType ?? formatForPath(o.file === "-" ? (o.out ?? "-") : o.file);
   const outType = o.outType ?? inType;
   let recipients: string[];
   let rules = {};
   if (o.node) {
-    const k = await nodeKeys(l, o, true);
-    if (!k) return 1;
+    const k = await nodeKeys(l, o, report, true);
+    if (!k) return report.done(1);
     recipients = [k.recipient];
   } else {
     const path = resolve(
@@ -181,75 +206,75 @@ export async function encryptCommand(o: CryptOptions): Promise<number> {
       ({ recipients, rules } = masterRecipients(l.sopsConfig, path));
     } catch (e) {
       if (!(e instanceof SopsConfigError)) throw e;
-      return printAll(o.io, [
-        diag("sops-config", e.message, { file: l.model.sopsConfig ?? ".sops.yaml" }),
-      ]);
+      return report.failed(sopsConfigDiagnostic(l.model, e));
     }
   }
-  const text = await readInput(o);
-  if (text === null) return 1;
+  const text = await readInput(o, report);
+  if (text === null) return report.done(1);
   try {
     const out = await encryptToText(parsePlain(text, inType), outType, {
       recipients,
       rules,
       indent: o.indent ?? 2,
     });
-    const w = writeOutput(o, out, false);
-    return w ? printAll(o.io, [w]) : 0;
+    const w = writeOutput(o, report, out, false);
+    return w ? report.failed(w) : report.done(0);
   } catch (e) {
     if (!(e instanceof SopsError)) throw e;
-    return printAll(o.io, [
+    return report.failed(
       diag(e.code, e.message, { file: o.file, line: e.line, column: e.column }, e.hint),
-    ]);
+    );
   }
 }
 
-export async function decryptCommand(o: CryptOptions): Promise<number> {
-  const l = await loadForSecrets(o.root, o.io, Boolean(o.node));
-  if (!l) return 1;
-  if (iniWithoutType(o)) return 1;
+export async function decryptCommand(o: CryptOptions): Promise<Outcome> {
+  const report = new Report();
+  const l = started(await loadForSecrets(o.root, o.env, Boolean(o.node)), report);
+  if (!l || iniWithoutType(o, report)) return report.done(1);
   const inType = o.inType ?? formatForPath(o.file);
   const outType = o.outType ?? inType;
   let identities = l.identities.identities;
   if (o.node) {
-    const k = await nodeKeys(l, o, false);
-    if (!k) return 1;
+    const k = await nodeKeys(l, o, report, false);
+    if (!k) return report.done(1);
     identities = [k.identity];
   }
-  const text = await readInput(o);
-  if (text === null) return 1;
+  const text = await readInput(o, report);
+  if (text === null) return report.done(1);
   try {
     const dec = await decryptText(text, inType, identities);
-    const w = writeOutput(o, emitPlain(dec.branches, outType, o.indent), true);
-    return w ? printAll(o.io, [w]) : 0;
+    const w = writeOutput(o, report, emitPlain(dec.branches, outType, o.indent), true);
+    return w ? report.failed(w) : report.done(0);
   } catch (e) {
     if (!(e instanceof SopsError)) throw e;
-    return printAll(o.io, [
+    return report.failed(
       diag(e.code, e.message, { file: o.file, line: e.line, column: e.column }, e.hint),
-    ]);
+    );
   }
 }
 
 export async function evalCommand(o: {
   root: string;
-  io: SecretsIo;
+  env: NodeJS.ProcessEnv;
   expr: string;
   nix: NixOptions;
-}): Promise<number> {
-  const l = await loadForSecrets(o.root, o.io, false);
-  if (!l) return 1;
+  onInterrupt: OnInterrupt;
+}): Promise<Outcome> {
+  const report = new Report();
+  const l = started(await loadForSecrets(o.root, o.env, false), report);
+  if (!l) return report.done(1);
   // eval decrypts into a workspace too: a killed edit's or eval's plaintext is reported here as well.
-  reportStaleWorkspaces(o.io);
+  report.add(...staleWorkspaceWarnings(o.env));
   const rel = l.model.masterSecrets;
   if (!rel)
-    return printAll(o.io, [
+    return report.failed(
       diag(
         "secrets-missing",
         "No secrets file exists, edit to create one",
         undefined,
         "nixverse-gen secrets edit",
       ),
-    ]);
+    );
   let plaintext: string;
   try {
     const dec = await decryptText(
@@ -260,22 +285,23 @@ export async function evalCommand(o: {
     plaintext = emitPlain(dec.branches, "binary");
   } catch (e) {
     if (!(e instanceof SopsError)) throw e;
-    return printAll(o.io, [diag(e.code, e.message, { file: rel }, e.hint)]);
+    return report.failed(diag(e.code, e.message, { file: rel }, e.hint));
   }
   const ws = PlaintextWorkspace.create((signal) => {
-    o.io.stderr.write(`\nnixverse-gen: interrupted (${signal})\n`);
-    process.exit(130);
-  }, o.io.env);
+    report.add(diag("interrupted", `interrupted (${signal})`));
+    o.onInterrupt(signal, report.messages);
+  }, o.env);
   try {
     const file = ws.write(EDIT_FILE, plaintext);
     const r = await evalExpression(ws, o.nix, file, o.expr);
-    if (!r.ok) return printAll(o.io, r.errors);
-    o.io.stdout.write(
+    if (!r.ok) return report.failed(...r.errors);
+    report.text(
+      "stdout",
       typeof r.value === "string"
         ? `${r.value}${r.value.endsWith("\n") ? "" : "\n"}`
         : `${JSON.stringify(r.value, null, 2)}\n`,
     );
-    return 0;
+    return report.done(0);
   } finally {
     ws.close(false);
   }

@@ -5,10 +5,20 @@
 
 import { chmodSync, existsSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { diag } from "../errors.js";
+import { diag, DiagnosticError, warning, type Diagnostic } from "../errors.js";
 import { shQuote } from "../hook/script.js";
 import { applyChanges } from "./commit.js";
-import { loadForSecrets, printAll, type Loaded, type SecretsIo } from "./context.js";
+import {
+  loadForSecrets,
+  Report,
+  sopsConfigDiagnostic,
+  started,
+  type Loaded,
+  type Message,
+  type OnInterrupt,
+  type Outcome,
+  type Regenerate,
+} from "./context.js";
 import type { SecretsEvaluator } from "./evaluate.js";
 import { encryptMaster, masterRule, moveMaster, readMaster, secretsTemplate } from "./master.js";
 import { planNodes, type FileChange } from "./node-files.js";
@@ -16,37 +26,41 @@ import { SopsConfigError } from "./sops-config.js";
 import { EDIT_FILE, isKeptEdit, PlaintextWorkspace, staleWorkspaces } from "./workspace.js";
 
 /** What an interrupt did, truthfully: before the commit nothing changed, after it all did. */
-function interruptedLine(signal: NodeJS.Signals, ws: PlaintextWorkspace): string {
+function interrupted(signal: NodeJS.Signals, ws: PlaintextWorkspace): Diagnostic {
   return ws.committed
-    ? `\nnixverse-gen: interrupted (${signal}) after every secrets file was written; run \`nixverse-gen gen\` if the flake needs regenerating\n`
-    : `\nnixverse-gen: interrupted (${signal}); no committed file was changed\n`;
+    ? diag(
+        "interrupted",
+        `interrupted (${signal}) after every secrets file was written; run \`nixverse-gen gen\` if the flake needs regenerating`,
+      )
+    : diag("interrupted", `interrupted (${signal}); no committed file was changed`);
 }
-
-const exitStatus = (signal: NodeJS.Signals) =>
-  signal === "SIGINT" ? 130 : signal === "SIGTERM" ? 143 : 129;
 
 /** A path as it can be pasted into a shell (a temp dir's name may hold spaces, `$` or quotes). */
 const shellWord = (p: string): string => (/^[\w./@%+=:,-]+$/.test(p) ? p : shQuote(p));
 
 /** Plaintext an earlier run could not remove (SIGKILL, a crash) or kept for --resume. */
-export function reportStaleWorkspaces(io: SecretsIo, except?: string): void {
-  for (const d of staleWorkspaces(io.env)) {
-    if (except && dirname(except) === d) continue;
-    const edit = join(d, EDIT_FILE);
-    io.stderr.write(
-      existsSync(edit)
-        ? `nixverse-gen: warning: ${edit} holds decrypted secrets from an earlier run: resume it with \`--resume ${shellWord(edit)}\` or delete ${d}\n`
-        : `nixverse-gen: warning: ${d} was left by an earlier run that was killed and may hold decrypted secrets: delete it\n`,
-    );
-  }
+export function staleWorkspaceWarnings(env: NodeJS.ProcessEnv, except?: string): Diagnostic[] {
+  return staleWorkspaces(env)
+    .filter((d) => !(except && dirname(except) === d))
+    .map((d) => {
+      const edit = join(d, EDIT_FILE);
+      return existsSync(edit)
+        ? warning(
+            "stale-workspace",
+            `${edit} holds decrypted secrets from an earlier run: resume it with \`--resume ${shellWord(edit)}\` or delete ${d}`,
+          )
+        : warning(
+            "stale-workspace",
+            `${d} was left by an earlier run that was killed and may hold decrypted secrets: delete it`,
+          );
+    });
 }
 
-function summarize(io: SecretsIo, changes: FileChange[]): void {
-  for (const c of changes) {
-    io.stdout.write(
-      `nixverse-gen: ${c.content === null ? "removed" : c.created ? "created" : "updated"} ${c.path} (${c.why})\n`,
+function summarize(report: Report, changes: FileChange[]): void {
+  for (const c of changes)
+    report.note(
+      `${c.content === null ? "removed" : c.created ? "created" : "updated"} ${c.path} (${c.why})`,
     );
-  }
 }
 
 function staleNodeFiles(l: Loaded, receiving: Set<string>): string[] {
@@ -58,20 +72,43 @@ function staleNodeFiles(l: Loaded, receiving: Set<string>): string[] {
     );
 }
 
+/** Exceptions that carry a message for the user, as the Diagnostic they stand for. */
+function diagnosticsOf(l: Loaded, e: unknown): Diagnostic[] {
+  if (e instanceof SopsConfigError) return [sopsConfigDiagnostic(l.model, e)];
+  if (e instanceof DiagnosticError) return e.diagnostics;
+  return [diag("secrets-failed", (e as Error).message)];
+}
+
+/**
+ * After node files appeared or went away the flake must be regenerated: its report (which files
+ * gen rewrote) is passed on, led by why it ran.
+ */
+async function regenerateAfter(
+  report: Report,
+  regenerate: Regenerate,
+  why: string,
+): Promise<boolean> {
+  report.note(why);
+  const r = await regenerate();
+  report.push(...r.messages);
+  return r.status === 0;
+}
+
 /**
  * Evaluates the master expression and plans host keys and per-node files: the step `edit` and
- * `rekey` share. Errors are printed; null means "exit 1".
+ * `rekey` share. Errors go to the report; null means "exit 1".
  */
 async function evaluateAndPlan(
   l: Loaded,
-  o: { io: SecretsIo; evaluator: SecretsEvaluator },
+  o: { evaluator: SecretsEvaluator },
+  report: Report,
   ws: PlaintextWorkspace,
   file: string,
   rekeyHostKeys: boolean,
 ) {
   const ev = await o.evaluator(ws, file);
   if (!ev.ok) {
-    printAll(o.io, ev.errors);
+    report.add(...ev.errors);
     return null;
   }
   const planned = await planNodes(
@@ -85,36 +122,47 @@ async function evaluateAndPlan(
     ev.value.nodes,
   );
   if (!planned.ok) {
-    printAll(o.io, planned.errors);
+    report.add(...planned.errors);
     return null;
   }
   return { ev, changes: [...planned.value.changes] };
 }
 
+/** The interrupt handler the workspace calls: what was said so far, then why it stopped. */
+function onSignal(
+  report: Report,
+  onInterrupt: OnInterrupt,
+  extra: (ws: PlaintextWorkspace) => Message[] = () => [],
+) {
+  return (signal: NodeJS.Signals, ws: PlaintextWorkspace) => {
+    report.add(interrupted(signal, ws));
+    report.push(...extra(ws));
+    onInterrupt(signal, report.messages);
+  };
+}
+
 export interface EditOptions {
   root: string;
-  io: SecretsIo;
+  env: NodeJS.ProcessEnv;
   evaluator: SecretsEvaluator;
   /** Start from this kept edit instead of the master file. */
   resume?: string;
-  /** Regenerate the flake after node files changed (the `gen` command). */
-  regenerate?: () => Promise<number>;
+  /** Regenerate the flake (the `gen` command) when it is missing or node files changed. */
+  regenerate?: Regenerate;
+  onInterrupt: OnInterrupt;
   /** How to spell the command in messages. */
   commandName?: string;
 }
 
-/** `secrets edit`. Returns the exit status. */
-export async function editSecrets(o: EditOptions): Promise<number> {
-  const { io } = o;
+/** `secrets edit`. */
+export async function editSecrets(o: EditOptions): Promise<Outcome> {
+  const report = new Report();
   const cmd = o.commandName ?? "nixverse-gen secrets edit";
-  reportStaleWorkspaces(io, o.resume);
-  const l = await loadForSecrets(o.root, io);
-  if (!l) return 1;
+  report.add(...staleWorkspaceWarnings(o.env, o.resume));
+  const l = started(await loadForSecrets(o.root, o.env), report);
+  if (!l) return report.done(1);
   const m = await readMaster(l);
-  if (!m.ok) {
-    printAll(io, m.errors);
-    return 1;
-  }
+  if (!m.ok) return report.failed(...m.errors);
   const master = m.value;
   const template = secretsTemplate(l.model);
   let start = master.plaintext ?? template;
@@ -122,20 +170,30 @@ export async function editSecrets(o: EditOptions): Promise<number> {
     try {
       start = readFileSync(o.resume, "utf8");
     } catch (e) {
-      io.stderr.write(
-        `nixverse-gen: cannot read the edit to resume (${o.resume}): ${(e as Error).message}\n`,
+      return report.failed(
+        diag(
+          "resume-unreadable",
+          `cannot read the edit to resume (${o.resume}): ${(e as Error).message}`,
+        ),
       );
-      return 1;
     }
   }
 
-  const resumeHint = (file: string) =>
-    `nixverse-gen: your edit is kept in ${file} (readable by you only); fix it, then run:\n  ${cmd} --resume ${shellWord(file)}\n`;
-  const ws = PlaintextWorkspace.create((signal, w) => {
-    io.stderr.write(interruptedLine(signal, w));
-    if (w.keptFile) io.stderr.write(resumeHint(w.keptFile));
-    process.exit(exitStatus(signal));
-  }, io.env);
+  // The command on a line of its own, to copy.
+  const resumeHint = (file: string): Message[] => [
+    {
+      kind: "diagnostic",
+      diagnostic: warning(
+        "edit-kept",
+        `your edit is kept in ${file} (readable by you only); fix it, then run:`,
+      ),
+    },
+    { kind: "text", stream: "stderr", text: `  ${cmd} --resume ${shellWord(file)}\n` },
+  ];
+  const ws = PlaintextWorkspace.create(
+    onSignal(report, o.onInterrupt, (w) => (w.keptFile ? resumeHint(w.keptFile) : [])),
+    o.env,
+  );
   const file = ws.write(EDIT_FILE, start);
   // Kept on failure only when it holds something the master file does not.
   ws.keep = {
@@ -144,24 +202,26 @@ export async function editSecrets(o: EditOptions): Promise<number> {
   };
   let ok = false;
   try {
-    const editor = io.env.SOPS_EDITOR || io.env.EDITOR || "vi";
+    const editor = o.env.SOPS_EDITOR || o.env.EDITOR || "vi";
     const status = await ws.editing(
       () =>
         new Promise<number | null>((resolve, reject) => {
           // `exec`, so a signal we forward reaches the editor itself, not an intermediate shell.
           const child = ws.spawn("sh", ["-c", `exec ${editor} "$1"`, "sh", file], {
             stdio: "inherit",
-            env: io.env,
+            env: o.env,
           });
           child.on("error", reject);
           child.on("exit", (code) => resolve(code));
         }),
     );
     if (status !== 0) {
-      io.stderr.write(
-        `nixverse-gen: the editor (${editor}) exited with status ${status}; nothing was written\n`,
+      return report.failed(
+        diag(
+          "editor-failed",
+          `the editor (${editor}) exited with status ${status}; nothing was written`,
+        ),
       );
-      return 1;
     }
     // Editors that save by replacing the file may not keep its mode.
     chmodSync(file, 0o600);
@@ -170,53 +230,50 @@ export async function editSecrets(o: EditOptions): Promise<number> {
 
     // The evaluation needs the generated flake: make it on a fresh tree.
     if (!existsSync(join(l.root, "flake.nix")) && o.regenerate) {
-      io.stdout.write("nixverse-gen: no flake.nix yet: generating it first\n");
-      if ((await o.regenerate()) !== 0) return 1;
+      if (!(await regenerateAfter(report, o.regenerate, "no flake.nix yet: generating it first")))
+        return report.done(1);
     }
-    const planned = await evaluateAndPlan(l, o, ws, file, false);
-    if (!planned) return 1;
+    const planned = await evaluateAndPlan(l, o, report, ws, file, false);
+    if (!planned) return report.done(1);
     const { ev } = planned;
     const changes = planned.changes;
-    try {
-      if (changed) changes.push(...(await encryptMaster(l, master, edited)));
-      else changes.push(...moveMaster(master));
-    } catch (e) {
-      if (!(e instanceof SopsConfigError)) throw e;
-      printAll(io, [diag("sops-config", e.message, { file: l.model.sopsConfig ?? ".sops.yaml" })]);
-      return 1;
-    }
+    if (changed) changes.push(...(await encryptMaster(l, master, edited)));
+    else changes.push(...moveMaster(master));
     await ws.commit(() => applyChanges(l.root, changes));
     ok = true;
     // The resumed edit is committed now; a file of the user's own (not a kept edit) stays.
-    if (o.resume && isKeptEdit(o.resume, io.env)) removeKeptEdit(o.resume);
-    summarize(io, changes);
-    if (!changed) io.stdout.write(`nixverse-gen: ${master.rel} is unchanged\n`);
-    for (const s of staleNodeFiles(l, new Set(ev.value.nodeNames)))
-      io.stdout.write(`nixverse-gen: note: ${s}\n`);
-    if (changes.length === 0) io.stdout.write("nixverse-gen: no file changed\n");
+    if (o.resume && isKeptEdit(o.resume, o.env)) removeKeptEdit(o.resume);
+    summarize(report, changes);
+    if (!changed) report.note(`${master.rel} is unchanged`);
+    for (const s of staleNodeFiles(l, new Set(ev.value.nodeNames))) report.note(`note: ${s}`);
+    if (changes.length === 0) report.note("no file changed");
     if (changes.some((c) => c.created || c.content === null) && o.regenerate) {
-      const code = await o.regenerate();
-      if (code !== 0) {
-        io.stderr.write(
-          "nixverse-gen: the secrets were written, but regenerating the flake failed: run `nixverse-gen gen`\n",
+      const regenerated = await regenerateAfter(
+        report,
+        o.regenerate,
+        "the nodes with secrets changed: regenerating the flake",
+      );
+      if (!regenerated)
+        return report.failed(
+          diag(
+            "regenerate-failed",
+            "the secrets were written, but regenerating the flake failed: run `nixverse-gen gen`",
+          ),
         );
-        return 1;
-      }
     }
-    return 0;
+    return report.done(0);
   } catch (e) {
-    io.stderr.write(`nixverse-gen: ${(e as Error).message}\n`);
-    return 1;
+    return report.failed(...diagnosticsOf(l, e));
   } finally {
     ws.close(!ok);
     let kept = ws.keptFile;
     // A failed resume of a kept edit keeps the new text in that same file: one copy, one hint.
-    if (!ok && kept && o.resume && isKeptEdit(o.resume, io.env)) {
+    if (!ok && kept && o.resume && isKeptEdit(o.resume, o.env)) {
       writeFileSync(o.resume, readFileSync(kept), { mode: 0o600 });
       removeKeptEdit(kept);
       kept = o.resume;
     }
-    if (!ok && kept) io.stderr.write(resumeHint(kept));
+    if (!ok && kept) report.push(...resumeHint(kept));
   }
 }
 
@@ -231,43 +288,37 @@ function removeKeptEdit(file: string): void {
 
 export interface RekeyOptions {
   root: string;
-  io: SecretsIo;
+  env: NodeJS.ProcessEnv;
   evaluator: SecretsEvaluator;
-  regenerate?: () => Promise<number>;
+  regenerate?: Regenerate;
+  onInterrupt: OnInterrupt;
 }
 
 /**
  * `secrets rekey`: master file and host keys re-encrypted to the current .sops.yaml recipients
  * (with a fresh data key when they changed), per-node files to the current host keys.
  */
-export async function rekeySecrets(o: RekeyOptions): Promise<number> {
-  const { io } = o;
-  reportStaleWorkspaces(io);
-  const l = await loadForSecrets(o.root, io);
-  if (!l) return 1;
+export async function rekeySecrets(o: RekeyOptions): Promise<Outcome> {
+  const report = new Report();
+  report.add(...staleWorkspaceWarnings(o.env));
+  const l = started(await loadForSecrets(o.root, o.env), report);
+  if (!l) return report.done(1);
   const m = await readMaster(l);
-  if (!m.ok) {
-    printAll(io, m.errors);
-    return 1;
-  }
+  if (!m.ok) return report.failed(...m.errors);
   const master = m.value;
   if (master.plaintext === null) {
-    printAll(io, [
+    return report.failed(
       diag(
         "secrets-missing",
         "No secrets file exists; run `nixverse-gen secrets edit` to create one",
       ),
-    ]);
-    return 1;
+    );
   }
-  const ws = PlaintextWorkspace.create((signal, w) => {
-    io.stderr.write(interruptedLine(signal, w));
-    process.exit(exitStatus(signal));
-  }, io.env);
+  const ws = PlaintextWorkspace.create(onSignal(report, o.onInterrupt), o.env);
   try {
     const file = ws.write(EDIT_FILE, master.plaintext);
-    const planned = await evaluateAndPlan(l, o, ws, file, true);
-    if (!planned) return 1;
+    const planned = await evaluateAndPlan(l, o, report, ws, file, true);
+    if (!planned) return report.done(1);
     const changes = planned.changes;
     const { recipients } = masterRule(l, master.target);
     const current = master.metadata?.age.map((e) => e.recipient) ?? [];
@@ -284,22 +335,20 @@ export async function rekeySecrets(o: RekeyOptions): Promise<number> {
       );
     } else changes.push(...moveMaster(master));
     await ws.commit(() => applyChanges(l.root, changes));
-    summarize(io, changes);
+    summarize(report, changes);
     if (changes.length === 0)
-      io.stdout.write(
-        "nixverse-gen: every secrets file is already encrypted to the current keys\n",
-      );
+      report.note("every secrets file is already encrypted to the current keys");
     if (changes.some((c) => c.created || c.content === null) && o.regenerate) {
-      if ((await o.regenerate()) !== 0) return 1;
+      const regenerated = await regenerateAfter(
+        report,
+        o.regenerate,
+        "the nodes with secrets changed: regenerating the flake",
+      );
+      if (!regenerated) return report.done(1);
     }
-    return 0;
+    return report.done(0);
   } catch (e) {
-    if (e instanceof SopsConfigError) {
-      printAll(io, [diag("sops-config", e.message, { file: l.model.sopsConfig ?? ".sops.yaml" })]);
-      return 1;
-    }
-    io.stderr.write(`nixverse-gen: ${(e as Error).message}\n`);
-    return 1;
+    return report.failed(...diagnosticsOf(l, e));
   } finally {
     ws.close(false);
   }

@@ -17,6 +17,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { INTERRUPTS } from "../signals.js";
 
 export const WORKSPACE_PREFIX = "nixverse-secrets-";
 /** The one file of a workspace that an edit lives in (and that `--resume` may delete). */
@@ -113,7 +114,7 @@ export class PlaintextWorkspace {
     this.dir = dir;
   }
 
-  /** `onInterrupt` runs synchronously after cleanup on SIGINT/SIGTERM (print the message, exit). */
+  /** `onInterrupt` runs synchronously after cleanup on SIGINT/SIGTERM/SIGHUP (the CLI prints and exits). */
   static create(
     onInterrupt: (signal: NodeJS.Signals, ws: PlaintextWorkspace) => void,
     env: NodeJS.ProcessEnv = process.env,
@@ -123,7 +124,7 @@ export class PlaintextWorkspace {
     chmodSync(dir, 0o700);
     const ws = new PlaintextWorkspace(dir);
     ws.onInterrupt = (s) => onInterrupt(s, ws);
-    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as NodeJS.Signals[]) {
+    for (const sig of INTERRUPTS) {
       const h = () => ws.signal(sig);
       ws.handlers.push([sig, h]);
       process.on(sig, h);

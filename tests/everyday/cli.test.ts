@@ -110,6 +110,34 @@ describe("what is not a fleet is refused, and nothing is written", () => {
     }
   });
 
+  it("a file where the tree has a directory, or the other way round: one located error, no stack trace", async () => {
+    const node = {
+      "nodes/web/node.nix": '{ os = "nixos"; channel = "unstable"; }\n',
+      "nodes/web/configuration.nix": "{ }\n",
+    };
+    const cases: [Record<string, string>, string, string][] = [
+      [{ pkgs: "x\n" }, "pkgs", "a file where a directory belongs"],
+      [{ modules: "x\n" }, "modules", "a file where a directory belongs"],
+      [{ "private/nodes": "x\n" }, "private/nodes", "a file where a directory belongs"],
+      [{ "inputs.nix/x": "" }, "inputs.nix", "a directory where a file belongs"],
+      [{ "nixverse.yaml/x": "" }, "nixverse.yaml", "a directory where a file belongs"],
+      [{ "flake.nix/x": "" }, "flake.nix", "a directory where a file belongs"],
+    ];
+    for (const [files, file, message] of cases) {
+      const dir = makeTree({ ...node, ...files });
+      const before = snapshot(dir);
+      for (const args of [["gen"], ["gen", "--check"]]) {
+        const r = await runCli(args, dir);
+        expect(r.code, `${args.join(" ")} with ${file}`).toBe(1);
+        expect(r.stderr).toMatch(
+          new RegExp(`^${file}: error: ${message} \\(rename or remove`, "m"),
+        );
+        expect(r.stderr).not.toMatch(/^\s+at |node:internal|errno/m);
+      }
+      expect(snapshot(dir)).toEqual(before);
+    }
+  });
+
   it("--flake and $FLAKE naming a missing directory say so, not a temp-dir name", async () => {
     const cwd = tempDir();
     const r = await runCli(["gen", "--flake", "/nonexistent/fleet"], cwd);

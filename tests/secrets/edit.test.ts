@@ -13,6 +13,7 @@ import {
   ageRecipientFromSshPublicKey,
 } from "../../generator/secrets/ssh-to-age.js";
 import { hasCommand, skipped, tempDir } from "./helpers.js";
+import { runCli } from "../support/cli.js";
 import { fileStates, fleetFixture, scriptedEditor, secrets, type FleetFixture } from "./support.js";
 
 const haveNix = hasCommand("nix");
@@ -80,7 +81,11 @@ describe.skipIf(!haveNix)("secrets edit on examples/fleet", () => {
     expect(await decryptSops(master, { secretKey: f.identity, fileType: "yaml" })).toEqual({
       data: MASTER,
     });
-    // The flake was regenerated: router1 now imports sops-nix with its secrets file.
+    // The flake was regenerated, and it says so: router1 now imports sops-nix with its secrets file.
+    expect(r.stdout).toContain(
+      "nixverse-gen: the nodes with secrets changed: regenerating the flake\n",
+    );
+    expect(r.stdout).toMatch(/^nixverse-gen: wrote .*nixverse\/fleet\.nix.* in /m);
     const fleetNix = readFileSync(join(f.dir, "nixverse/fleet.nix"), "utf8");
     expect(fleetNix).toContain("../nodes/routers/router1/secrets.yaml");
     expect(fleetNix).toContain("../nodes/routers/router2/fs/etc/ssh/ssh_host_ed25519_key.pub");
@@ -199,6 +204,24 @@ describe.skipIf(!haveNix)("secrets edit on examples/fleet", () => {
         .branches[0] as SopsMap,
     );
     expect((plain as { pppoe: { password: string } }).pppoe.password).toBe("resumed-pw");
+  });
+
+  it("an input Nix cannot fetch (offline) is named as the cause, not secrets.yaml", async () => {
+    const overrides = (await f.overrides()).map((a) =>
+      a.startsWith("path:") && a.includes("nixpkgs") ? "path:/nonexistent/nixpkgs" : a,
+    );
+    const before = fileStates(f.dir);
+    const r = await runCli(["secrets", "edit", "--flake", f.dir, ...overrides], f.dir, {
+      ...f.env,
+      EDITOR: "true",
+    });
+    expect(r.code).toBe(1);
+    // Which of the two nixpkgs inputs Nix locks first is its business.
+    expect(r.stderr).toMatch(
+      /^error: Nix could not fetch the flake input nixpkgs-\S+ \(path:\/nonexistent\/nixpkgs\): .*does not exist \(the secrets are evaluated in the flake, so its inputs must be fetchable/m,
+    );
+    expect(r.stderr).not.toContain("secrets.yaml: error");
+    expect(fileStates(f.dir)).toEqual(before);
   });
 
   it("secrets eval sees the whole evaluated file, hidden keys included", async () => {

@@ -149,7 +149,7 @@ describe.skipIf(!haveNix)("secrets commands on a hostile or crashed fleet", () =
         const [left] = readdirSync(run.dir);
         expect(left).toMatch(/^nixverse-secrets-\d+-/);
         expect(next.stderr).toContain(
-          `nixverse-gen: warning: ${join(run.dir, left!, "secrets.nix")} holds decrypted secrets from an earlier run`,
+          `warning: ${join(run.dir, left!, "secrets.nix")} holds decrypted secrets from an earlier run`,
         );
         run.cleanup();
         // From the journal on the commit is finished by recovery, so rekey has nothing left to do.
@@ -211,7 +211,7 @@ describe.skipIf(!haveNix)("secrets commands on a hostile or crashed fleet", () =
     const r = await secrets(f, ["edit", "--resume", mine], { EDITOR: "true" });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe(
-      `nixverse-gen: warning: ${stale}/secrets.nix holds decrypted secrets from an earlier run: resume it with \`--resume ${stale}/secrets.nix\` or delete ${stale}\n`,
+      `warning: ${stale}/secrets.nix holds decrypted secrets from an earlier run: resume it with \`--resume ${stale}/secrets.nix\` or delete ${stale}\n`,
     );
     expect(existsSync(mine)).toBe(true);
     expect(await nodeSecrets(f.dir, R1, f.identity)).toMatchObject({ wifi: "from-my-draft" });

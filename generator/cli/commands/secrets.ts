@@ -10,10 +10,12 @@ import {
   evalCommand,
   type CryptOptions,
 } from "../../secrets/file-commands.js";
-import type { SecretsIo } from "../../secrets/context.js";
+import type { OnInterrupt, Outcome } from "../../secrets/context.js";
 import { editSecrets, rekeySecrets } from "../../secrets/flow.js";
 import { SOPS_FORMATS, type SopsFormat } from "../../secrets/sops/document.js";
+import { exitStatusOf } from "../../signals.js";
 import { didYouMean } from "../../suggest.js";
+import { printMessages, printOutcome } from "../report.js";
 
 const SUBCOMMANDS = ["edit", "eval", "encrypt", "decrypt", "rekey"];
 
@@ -166,14 +168,36 @@ export const secrets: Command = {
       true,
     );
     const root = await openFlakeDir(ctx, values.flake);
-    const io: SecretsIo = { stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env };
+    const env = ctx.env;
     const nix: NixOptions = {
       root,
       overrideInputs: overrides,
       env: ctx.env,
       masterFile: "secrets.yaml",
     };
-    const regenerate = () => gen.run(["--flake", root, "--quiet"], ctx);
+    // gen's own report (which files it rewrote) becomes part of the secrets command's outcome.
+    const regenerate = async (): Promise<Outcome> => {
+      let stdout = "";
+      let stderr = "";
+      const status = await gen.run(["--flake", root], {
+        ...ctx,
+        stdout: { write: (s) => void (stdout += s) },
+        stderr: { write: (s) => void (stderr += s) },
+      });
+      return {
+        status,
+        messages: [
+          { kind: "text", stream: "stdout", text: stdout },
+          { kind: "text", stream: "stderr", text: stderr },
+        ],
+      };
+    };
+    // A signal ends the command once its workspace is gone: what it said, then the status.
+    const onInterrupt: OnInterrupt = (signal, said) => {
+      ctx.stderr.write("\n");
+      printMessages(ctx, said, root);
+      process.exit(exitStatusOf(signal));
+    };
     const only = (allowed: string[]) => {
       for (const k of Object.keys(values)) {
         if (!allowed.includes(k) && k !== "flake")
@@ -184,24 +208,43 @@ export const secrets: Command = {
       case "edit": {
         only(["resume"]);
         if (positionals.length) throw new UsageError("`secrets edit` takes no arguments");
-        return editSecrets({
+        return printOutcome(
+          ctx,
+          await editSecrets({
+            root,
+            env,
+            evaluator: flakeEvaluator(nix),
+            resume: values.resume,
+            regenerate,
+            onInterrupt,
+          }),
           root,
-          io,
-          evaluator: flakeEvaluator(nix),
-          resume: values.resume,
-          regenerate,
-        });
+        );
       }
       case "rekey": {
         only([]);
         if (positionals.length) throw new UsageError("`secrets rekey` takes no arguments");
-        return rekeySecrets({ root, io, evaluator: flakeEvaluator(nix), regenerate });
+        return printOutcome(
+          ctx,
+          await rekeySecrets({
+            root,
+            env,
+            evaluator: flakeEvaluator(nix),
+            regenerate,
+            onInterrupt,
+          }),
+          root,
+        );
       }
       case "eval": {
         only([]);
         if (positionals.length !== 1)
           throw new UsageError("`secrets eval` takes one Nix expression");
-        return evalCommand({ root, io, expr: positionals[0] as string, nix });
+        return printOutcome(
+          ctx,
+          await evalCommand({ root, env, expr: positionals[0] as string, nix, onInterrupt }),
+          root,
+        );
       }
       case "encrypt":
       case "decrypt": {
@@ -223,7 +266,7 @@ export const secrets: Command = {
         }
         const o: CryptOptions = {
           root,
-          io,
+          env,
           file,
           cwd: ctx.cwd,
           node: values.node,
@@ -235,7 +278,11 @@ export const secrets: Command = {
           readStdin,
           regenerate,
         };
-        return sub === "encrypt" ? encryptCommand(o) : decryptCommand(o);
+        return printOutcome(
+          ctx,
+          await (sub === "encrypt" ? encryptCommand(o) : decryptCommand(o)),
+          root,
+        );
       }
       default:
         throw new UsageError(
