@@ -211,4 +211,28 @@ describe("help pages specific to each subcommand", () => {
       "the fleet's directory (default: $FLAKE, else the nearest parent with nodes/)",
     ]);
   });
+
+  it("node deploy/build/install --help list exactly the options the runner's own --help lists", async () => {
+    // The options at the start of each line of an Options section: `-p, --parallel N`,
+    // `--boot, --dry-activate`, not the nix flags quoted in the descriptions.
+    const options = (page: string) => {
+      const out = new Set<string>();
+      for (const l of page.split("\n")) {
+        const m = /^\s+((?:-\w, )?--[a-z-]+(?: [A-Z]+)?(?:, --[a-z-]+)*)(?:\s{2,}|$)/.exec(l);
+        for (const o of m?.[1]!.match(/--[a-z-]+/g) ?? []) out.add(o);
+      }
+      out.delete("--flake"); // ours: the runner is already in the fleet
+      return [...out].sort();
+    };
+    const runner = path.join(repoRoot, "examples/fleet/nixverse/run.sh");
+    for (const sub of ["deploy", "build", "install"]) {
+      const ours = await runCli(["node", sub, "--help"], repoRoot);
+      const theirs = await execa("bash", [runner, "node", sub, "--help"], { reject: false });
+      expect(theirs.exitCode, theirs.stderr).toBe(0);
+      expect(options(ours.stdout), sub).toEqual(options(theirs.stdout));
+      expect(options(ours.stdout)).toContain("--json");
+    }
+    const deploy = options((await runCli(["node", "deploy", "--help"], repoRoot)).stdout);
+    expect(deploy).toEqual(expect.arrayContaining(["--goal", "--skip-unreachable", "--failed"]));
+  });
 });
