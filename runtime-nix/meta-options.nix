@@ -61,6 +61,13 @@ in
       description = "Sets nixpkgs.hostPlatform and implies os.";
     };
 
+    # Read by nixverse-gen without evaluating (for `@tag` selection), so a literal list.
+    tags = mkOption {
+      type = types.listOf types.nonEmptyStr;
+      default = [ ];
+      description = "Tags for selecting nodes with @<tag> (node deploy/build/install).";
+    };
+
     deploy = mkOption {
       type = types.submodule {
         options = {

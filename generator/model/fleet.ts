@@ -65,6 +65,7 @@ export function buildFleet(
       os: meta.value.os,
       channel: meta.value.channel,
       system: meta.value.system,
+      tags: meta.value.tags,
       configuration,
       hardware: findFiles(files, dirs, "hardware-configuration.nix"),
       diskConfig: meta.value.os.value === "nixos" ? findFiles(files, dirs, "disk-config.nix") : [],

@@ -10,13 +10,15 @@ import { resolveStatic, staticMetaDefs } from "../nix/static.js";
 import type { RawDef } from "./entities.js";
 import type { Os, Resolved } from "./types.js";
 
-const OPTIONS = ["os", "channel", "system"] as const;
+const OPTIONS = ["os", "channel", "system", "tags"] as const;
 type Defs = Record<string, StaticDef[]>;
 
 export interface StaticMeta {
   os: Resolved<Os>;
   channel: Resolved<string>;
   system: Resolved<string> | null;
+  /** The literal `tags` list (for @tag selection): the definitions at the winning priority, concatenated, each tag once. */
+  tags: string[];
   /**
    * Why the node is incomplete (no channel, no os/system, an unsupported system), else null. Such a
    * node never blocks the fleet (Nixverse fails only when it is built): gen warns, and evaluating
@@ -52,7 +54,7 @@ export function resolveNodeMeta(
   reader: StaticMetaReader,
 ): Result<StaticMeta> {
   const errors: Diagnostic[] = [];
-  const all: Defs = { os: [], channel: [], system: [] };
+  const all: Defs = { os: [], channel: [], system: [], tags: [] };
   for (const d of defs) {
     const r = reader.defsOf(d);
     if (!r.ok) {
@@ -64,7 +66,9 @@ export function resolveNodeMeta(
   if (errors.length) return fail(...errors);
 
   const resolved: Record<string, StaticDef | null> = {};
-  for (const o of OPTIONS) {
+  const tags = resolveTags(node, all.tags!);
+  if (!tags.ok) return tags;
+  for (const o of ["os", "channel", "system"]) {
     const r = resolveStatic(o, all[o]!);
     if (!r.ok) errors.push(...r.errors);
     else resolved[o] = r.value;
@@ -156,6 +160,27 @@ export function resolveNodeMeta(
     os: os ?? { value: "nixos", ...placeholder },
     channel: channel ?? { value: "unstable", ...placeholder },
     system,
+    tags: tags.value,
     problem,
   });
+}
+
+/** listOf's merge: the lists at the winning priority, concatenated (in definition order). */
+function resolveTags(node: string, defs: StaticDef[]): Result<string[]> {
+  if (defs.length === 0) return ok([]);
+  const best = Math.min(...defs.map((d) => d.priority));
+  const out: string[] = [];
+  for (const d of defs.filter((x) => x.priority === best)) {
+    if (!Array.isArray(d.value))
+      return fail(
+        diag(
+          "meta-type",
+          `tags of node ${node} must be a list of strings`,
+          locOf(d.loc),
+          'write e.g. tags = [ "web" ];',
+        ),
+      );
+    out.push(...d.value);
+  }
+  return ok([...new Set(out)]);
 }

@@ -37,6 +37,8 @@ export interface NodeModel {
   os: Resolved<Os>;
   channel: Resolved<string>;
   system: Resolved<string> | null;
+  /** meta's literal `tags` (for @tag selection), each once. */
+  tags: string[];
   /** Existing files in Nixverse's recursiveFindFiles order. */
   configuration: string[];
   hardware: string[];

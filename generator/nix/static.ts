@@ -32,7 +32,8 @@ export interface StaticBinding {
 }
 
 export interface StaticDef {
-  value: string | boolean | number;
+  /** A list only for list options (`tags`): each item a literal string. */
+  value: string | boolean | number | string[];
   /** Module-system priority: mkForce 50, plain 100, mkDefault 1000, mkOverride N. */
   priority: number;
   loc: Location;
@@ -432,6 +433,11 @@ const WHY =
 const FIX =
   'write a literal string, e.g. os = "nixos"; or channel = lib.mkDefault "unstable"; (lib.mkDefault, lib.mkForce and lib.mkOverride N are fine)';
 
+/** Options read as a literal list of strings (merged by concatenation, as listOf does). */
+const LIST_OPTIONS = new Set(["tags"]);
+const LIST_WHY =
+  'the runner selects @tag without evaluating Nix, so tags must be literal: write e.g. tags = [ "web" "eu" ]; (lib.mkDefault/lib.mkForce around it are fine)';
+
 /** Module attributes that are not config in shorthand modules (lib/modules.nix). */
 const MODULE_KEYS = new Set([
   "_class",
@@ -682,6 +688,27 @@ class MetaReader {
         }
         this.defs[name]!.push({ value: v.value, priority: priority ?? 100, loc: v.loc });
         return;
+      case "list": {
+        if (!LIST_OPTIONS.has(name)) break;
+        const items: string[] = [];
+        for (const t of v.items) {
+          const item = this.ev.force(t);
+          if (item.k !== "lit" || typeof item.value !== "string") {
+            this.errors.push(
+              diag(
+                "meta-not-static",
+                `${name} must be a list of literal strings`,
+                svalLoc(item) ?? v.loc,
+                `the runner selects @tag without evaluating Nix; write e.g. ${name} = [ "web" "eu" ];`,
+              ),
+            );
+            return;
+          }
+          items.push(item.value);
+        }
+        this.defs[name]!.push({ value: items, priority: priority ?? 100, loc: v.loc });
+        return;
+      }
       case "merge":
         if (priority !== null) return this.nested(name, "lib.mkMerge", overrideFn, v.loc);
         for (const i of v.items) this.leafValue(name, this.ev.force(i), null, "");
@@ -699,17 +726,21 @@ class MetaReader {
         this.errors.push(
           diag(
             "meta-not-static",
-            `${name} must be a literal string, but here it is ${v.what}`,
+            `${name} must be a literal ${LIST_OPTIONS.has(name) ? "list of strings" : "string"}, but here it is ${v.what}`,
             v.loc,
-            `${WHY}; ${FIX}`,
+            LIST_OPTIONS.has(name) ? LIST_WHY : `${WHY}; ${FIX}`,
           ),
         );
         return;
-      default:
-        this.errors.push(
-          diag("meta-not-static", `${name} must be a literal string`, svalLoc(v), `${WHY}; ${FIX}`),
-        );
     }
+    if (LIST_OPTIONS.has(name))
+      this.errors.push(
+        diag("meta-not-static", `${name} must be a list of literal strings`, svalLoc(v), LIST_WHY),
+      );
+    else
+      this.errors.push(
+        diag("meta-not-static", `${name} must be a literal string`, svalLoc(v), `${WHY}; ${FIX}`),
+      );
   }
 
   private unknownCondition(v: Extract<SVal, { k: "if" }>, name?: string): void {

@@ -43,6 +43,8 @@ export function fleetData(
       inputs: pairKey(n.channel.value, n.os.value),
       parents: n.parents,
       groups: [...new Set(n.groupNames)],
+      // meta's literal tags, for `@tag` selection without evaluating anything
+      ...(n.tags.length ? { tags: n.tags } : {}),
       meta: n.metaDefs.map((d) => ({ file: p(d.file), attr: d.attr })),
       configuration: paths(n.configuration),
       hardware: paths(n.hardware),

@@ -27,6 +27,7 @@ function node(
     os: { value: os, priority: 100, loc },
     channel: { value: channel, priority: 100, loc },
     system: null,
+    tags: [],
     configuration: [],
     hardware: [],
     diskConfig: [],

@@ -69,9 +69,9 @@ it("the runner is plain shell from runtime-sh/: no placeholders, version and -p 
   expect(help.stdout).toMatch(/-p, --parallel N .*default 12\b/);
 });
 
-it("deploy.builders is written into fleet.nix as the one literal line the runner reads", async () => {
+it("fleet.nix carries deploy.builders as the one literal line the runner reads, and node tags", async () => {
   const root = makeTree({
-    "nodes/a/node.nix": '{ os = "nixos"; channel = "unstable"; }\n',
+    "nodes/a/node.nix": '{ os = "nixos"; channel = "unstable"; tags = [ "eu" "web" ]; }\n',
     "nodes/a/configuration.nix": "{ }\n",
     "nixverse.yaml":
       'deploy:\n  builders: "ssh-ng://big x86_64-linux - 8; ssh://b2 aarch64-linux"\n',
@@ -82,6 +82,10 @@ it("deploy.builders is written into fleet.nix as the one literal line the runner
   // "one nix build per build place" then sees it as --builders)
   expect(fleet).toMatch(
     /\n {2}deploy = \{\n(?: {4}[^\n]*\n)* {4}builders = "ssh-ng:\/\/big x86_64-linux - 8; ssh:\/\/b2 aarch64-linux";\n/,
+  );
+  // plan.nix's @tag reads nodes.<n>.tags (tests/runner/plan.test.ts "@tag")
+  expect(fleet).toMatch(
+    /\n {4}a = \{\n(?: {6}[^\n]*\n)* {6}tags = \[\n? *"eu"\n? *"web"\n? *\];\n/,
   );
   writeFileSync(path.join(root, "nixverse.yaml"), 'deploy:\n  builders: "a\\"b"\n');
   const bad = await runCli(["gen", "-q", "--flake", root], root);

@@ -84,6 +84,46 @@ describe("loadFleet", () => {
     expect(m.nodes.box!.diskConfig).toEqual(["nodes/g/common/disk-config.nix"]);
   });
 
+  it("reads literal tags like listOf merges them: the winning priority's lists, concatenated, each once", async () => {
+    const m = await model({
+      "nodes/web/group.nix": `{
+  common = { lib, ... }: { os = "nixos"; channel = "unstable"; tags = [ "web" "eu" ]; };
+  web1 = { tags = [ "eu" "canary" ]; };
+  web2 = { lib, ... }: { tags = lib.mkForce [ "only" ]; };
+  web3 = { };
+}`,
+      "nodes/web/common/configuration.nix": "{ }",
+      "nodes/db/node.nix": '{ os = "nixos"; channel = "unstable"; }',
+      "nodes/db/configuration.nix": "{ }",
+    });
+    expect(m.nodes.web1!.tags).toEqual(["web", "eu", "canary"]);
+    expect(m.nodes.web2!.tags).toEqual(["only"]);
+    expect(m.nodes.web3!.tags).toEqual(["web", "eu"]);
+    expect(m.nodes.db!.tags).toEqual([]);
+  });
+
+  it("refuses tags that are not a literal list of strings, at their place", async () => {
+    const r = await loadFleet(
+      makeTree({
+        "nodes/a/node.nix":
+          '{ lib, ... }: let t = "x"; in { os = "nixos"; channel = "unstable"; tags = [ t (lib.toUpper "y") ]; }',
+        "nodes/a/configuration.nix": "{ }",
+      }),
+    );
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors[0]!.message).toBe("tags must be a list of literal strings");
+    // at the item that is not literal (after the let-bound one, which is)
+    expect(r.errors[0]).toMatchObject({ file: "nodes/a/node.nix", line: 1, column: 81 });
+    const one = await loadFleet(
+      makeTree({
+        "nodes/a/node.nix": '{ os = "nixos"; channel = "unstable"; tags = "web"; }',
+        "nodes/a/configuration.nix": "{ }",
+      }),
+    );
+    expect(!one.ok && one.errors[0]!.message).toBe("tags of node a must be a list of strings");
+  });
+
   it("derives os from a literal system", async () => {
     const m = await model({
       "nodes/a/node.nix": '{ system = "aarch64-darwin"; channel = "unstable"; }',

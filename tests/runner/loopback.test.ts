@@ -246,6 +246,7 @@ ${WEB.map((n) => `  ${n} = { };`).join("\n")}
   channel = "unstable";
   ${host}
   deploy.buildOnTarget = true;
+  tags = [ "edge" ];
 }
 `,
       "nodes/bh/common/configuration.nix": "{ }\n",
@@ -269,7 +270,7 @@ ${WEB.map((n) => `  ${n} = { };`).join("\n")}
     try {
       const r = spawnSync(
         "bash",
-        [path.join(fleet, "nixverse/run.sh"), "node", "deploy", "--json", "bh", "ch", "bot"],
+        [path.join(fleet, "nixverse/run.sh"), "node", "deploy", "--json", "bh", "ch", "@edge"],
         { cwd: fleet, encoding: "utf8", env },
       );
       expect(r.status, r.stderr).toBe(0);

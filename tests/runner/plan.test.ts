@@ -158,6 +158,25 @@ describe.skipIf(!nix)("plan.nix: names", () => {
       "No node or group matches x*; nodes: db, lap, mac, mini, web1, web2; groups: servers, web",
     );
   });
+  it("@tag: the nodes whose tags (fleet data, from meta) list it; an unknown tag lists the known ones", () => {
+    const tagged: PlanData = {
+      ...data,
+      nodes: {
+        ...data.nodes,
+        web1: { ...data.nodes.web1!, tags: ["eu", "web"] },
+        db: { ...data.nodes.db!, tags: ["eu"] },
+        mac: { ...data.nodes.mac!, tags: ["desk"] },
+      },
+    };
+    const names = (...n: string[]) => plan({ action: "build", names: n }, meta, tagged);
+    expect(names("@eu").nodes).toEqual(["db", "web1"]);
+    expect(names("@eu", "@desk", "!db").nodes).toEqual(["mac", "web1"]);
+    expect(names("web", "!@web").nodes).toEqual(["web2"]);
+    expect(names("@us").error).toBe("Unknown tag @us; tags: @desk, @eu, @web");
+    expect(plan({ action: "build", names: ["@eu"] }).error).toBe(
+      'Unknown tag @eu; no node has tags (meta: tags = [ "web" ];)',
+    );
+  });
   it("an unknown name lists the known ones and the closest match, as a message (no Nix trace)", () => {
     const p = plan({ action: "build", names: ["web1", "wbe1"] });
     expect(p.error).toBe(

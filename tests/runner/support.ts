@@ -47,6 +47,8 @@ export interface NodeData {
   diskConfig?: string[];
   /** Nix paths (here strings) of the hardware-configuration.nix files the flake imports. */
   hardware?: string[];
+  /** meta's literal tags, for @tag selection. */
+  tags?: string[];
   /** An incomplete node's reason (docs/fleet-data.md): its meta is never read. */
   broken?: string;
   unbuildable?: string;

@@ -16,10 +16,10 @@ const common = `  -p, --parallel N   at most N nodes at a time (1 to 1024; defau
 const help = `Usage: nixverse-gen node <deploy|build|install> [options] <node-or-group>...
 
 Runs the fleet's generated runner (nixverse/run.sh): exactly what \`nix run . -- node …\` does.
-Names are nodes or groups (a group means every node under it), @all, globs over node and
-group names ('web*') and '!name' to leave nodes out (only exclusions: from all nodes). The plan
-comes from one evaluation of the flake; nodes run in parallel, every output line is prefixed
-with its node, each run keeps its logs in build/runs/<time>/<node>.log (build/logs is the
+Names are nodes or groups (a group means every node under it), @all, @<tag> (meta's tags),
+globs over node and group names ('web*') and '!name' to leave nodes out (only exclusions:
+from all nodes). The plan comes from one evaluation of the flake; nodes run in parallel, every
+output line is prefixed with its node, each run keeps its logs in build/runs/<time>/<node>.log (build/logs is the
 newest) with summary.json, and a summary table (node, action, result, stage, status, seconds)
 ends the run. Exit status 1 if any node failed; a failing node never stops the others; Ctrl-C
 stops every running node and prints the summary so far. When the fleet has a Makefile (or

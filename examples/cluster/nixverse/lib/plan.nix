@@ -41,10 +41,14 @@ let
   optionals = cond: xs: if cond then xs else [ ];
   imap0 = f: list: genList (i: f i (builtins.elemAt list i)) (length list);
 
-  # Selection (README "Commands", without evaluating any node): a node; a group (its nodes); `@all`; a glob
-  # over node and group names (`web*`, `db?`); and `!<any of these>` to leave nodes out (only
+  # Selection (README "Commands", without evaluating any node): a node; a group (its nodes); `@all`;
+  # `@<tag>` (the nodes whose meta lists it in `tags`, read by gen into fleet data); a glob over
+  # node and group names (`web*`, `db?`); and `!<any of these>` to leave nodes out (only
   # exclusions: from all nodes).
   allNodes = attrNames nodesData;
+  isTag = n: n != "@all" && builtins.substring 0 1 n == "@";
+  tagged = t: filter (n: elem t (nodesData.${n}.tags or [ ])) allNodes;
+  allTags = sortUnique (concatMap (n: nodesData.${n}.tags or [ ]) allNodes);
   allGroups = attrNames groupsData;
   isGlob = n: builtins.match ".*[*?].*" n != null;
   globMatches =
@@ -55,6 +59,8 @@ let
     n:
     if n == "@all" then
       allNodes
+    else if isTag n then
+      tagged (builtins.substring 1 (-1) n)
     else if hasAttr n nodesData then
       [ n ]
     else if hasAttr n groupsData then
@@ -69,6 +75,14 @@ let
     n:
     if n == "@all" || hasAttr n nodesData || hasAttr n groupsData then
       null
+    else if isTag n then
+      (
+        if tagged (builtins.substring 1 (-1) n) != [ ] then
+          null
+        else
+          "Unknown tag ${n}; "
+          + (if allTags == [ ] then "no node has tags (meta: tags = [ \"web\" ];)" else "tags: ${concatStringsSep ", " (map (t: "@${t}") allTags)}")
+      )
     else if isGlob n then
       (if globHits n == [ ] then "No node or group matches ${n}; ${known}" else null)
     else

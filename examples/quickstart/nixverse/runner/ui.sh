@@ -52,9 +52,10 @@ Usage: nix run . -- node <deploy|build|install> [options] <node-or-group>...
   build     build the selected nodes' system closures in one `nix build`
   install   install NixOS with nixos-anywhere (disko partitions the disks)
 
-Names are nodes or groups (a group means all the nodes under it), @all, globs over node
-and group names (web*, quote them), and !name to leave nodes out (quote it: '!web3'; only
-exclusions start from all nodes). Nothing is evaluated to select. Run
+Names are nodes or groups (a group means all the nodes under it), @all, @<tag> (the nodes
+whose meta has it in `tags`), globs over node and group names (web*, quote them), and !name
+to leave nodes out (quote it: '!web3'; only exclusions start from all nodes). Nothing is
+evaluated to select. Run
 "nix run . -- node <subcommand> --help" for details.
 EOF
 }
