@@ -60,12 +60,13 @@ toplevel_attr() {
   fi
 }
 
-# eval_stage <ids...> — one evaluator process for all of them: nix-eval-jobs when it is on PATH
-# (--workers, --max-memory-size), else one `nix eval` of nixverse.targets (nixverse/lib/targets.nix).
+# eval_stage <ids...> — one evaluator for all of them: nix-eval-jobs when it is on PATH
+# (--workers, --max-memory-size), else `nix eval` of nixverse.targets (nixverse/lib/targets.nix),
+# one per --eval-jobs chunk (eval_chunks).
 # Sets job_drv/job_out; a node whose evaluation fails is evaluated alone to show its error.
 eval_stage() {
   local -a ids=("$@")
-  local i k names="" out line attr
+  local i k names="" line attr
   local -a eval_drv=() eval_out=()
   ((${#ids[@]})) || return 0
   # fd 4: this run's stdout, for evaluator messages while stdout is captured
@@ -91,11 +92,7 @@ eval_stage() {
     done < <(nix-eval-jobs --impure --expr "$expr" --workers "$eval_jobs" \
       --max-memory-size "${NIXVERSE_EVAL_MAX_MEMORY:-4096}" 2> >(prefix_lines eval "$log_dir/eval.log" >&4))
   else
-    step "nix eval: ${#ids[@]} node(s) in one evaluation" | prefix_lines eval "$log_dir/eval.log"
-    if out=$(nix_cmd eval --no-warn-dirty --raw "$flake_ref#nixverse" \
-      --apply "nv: nv.targets.shell [$names ]" 2> >(prefix_lines eval "$log_dir/eval.log" >&4)); then
-      eval "$out"
-    fi
+    eval_chunks "${ids[@]}"
   fi
   exec 4>&-
   now_us stage_end_us
@@ -112,6 +109,36 @@ eval_stage() {
       nix_cmd eval --no-warn-dirty --raw "$flake_ref#$attr.drvPath" 2>&1 >/dev/null
     } | prefix_lines "$label" "$log_dir/$label.log"
     mark_failed "$i" eval 1 "evaluation failed (the error is above)"
+  done
+}
+
+# eval_chunks <ids...> — without nix-eval-jobs: the nodes in $eval_jobs chunks (--eval-jobs,
+# default 1: one `nix eval` of them all), one `nix eval` of nixverse.targets per chunk, the
+# chunks at once. Each process's memory is gone when its chunk is done. Sets eval_drv/eval_out
+# (the caller's), indexed like the ids.
+eval_chunks() {
+  local -a ids=("$@") pids=()
+  local n=$# size c k names
+  size=$(((n + eval_jobs - 1) / eval_jobs))
+  step "nix eval: $n node(s) in $(((n + size - 1) / size)) evaluation(s) at once" | prefix_lines eval "$log_dir/eval.log"
+  for ((c = 0; c * size < n; c++)); do
+    names=""
+    for ((k = c * size; k < n && k < (c + 1) * size; k++)); do
+      local -n node_=J${ids[k]}_node
+      names+=" $(nix_string "$node_")"
+    done
+    nix_cmd eval --no-warn-dirty --raw "$flake_ref#nixverse" --apply "nv: nv.targets.shell [$names ]" \
+      >"$tmp/eval.$c" 2> >(prefix_lines eval "$log_dir/eval.log" >&4) &
+    pids+=("$!")
+  done
+  for ((c = 0; c < ${#pids[@]}; c++)); do
+    wait "${pids[c]}" || continue
+    # the chunk's own indices (0…) shifted to the whole list's
+    local -a chunk_drv=() chunk_out=()
+    eval "$(sed -e 's/^eval_drv\[/chunk_drv[/' -e 's/^eval_out\[/chunk_out[/' "$tmp/eval.$c")"
+    for k in "${!chunk_drv[@]}"; do
+      eval_drv[c * size + k]=${chunk_drv[k]} eval_out[c * size + k]=${chunk_out[k]:-}
+    done
   done
 }
 

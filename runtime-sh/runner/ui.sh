@@ -62,7 +62,8 @@ help_common_options() {
   printf '  -p, --parallel N   run at most N nodes at a time (1 to %s, default %s, from deploy.parallel in nixverse.yaml)\n' "$max_parallel" "$fleet_parallel"
   cat <<'EOF'
       --failed       also select the nodes that did not succeed in the last run
-      --eval-jobs N  nix-eval-jobs --workers N, when nix-eval-jobs is on PATH (default 1)
+      --eval-jobs N  evaluators at once: nix-eval-jobs --workers N when it is on PATH,
+                     else N nix evals of a share of the nodes each (default 1)
       --json         print the summary as JSON on stdout (everything else goes to stderr):
                      per node its stage reached, result, exit status, seconds, store path
       --show-plan    print the plan (every command, per node) and stop
@@ -83,7 +84,7 @@ Usage: nix run . -- node deploy [options] [--goal G | --dry-run | ...] <node-or-
 
 With deploy.method = "copy" (the default), in stages: every target is probed over SSH at
 once (ConnectTimeout, NIXVERSE_PROBE_TIMEOUT, default 10 s); all nodes are evaluated in ONE
-evaluator (nix-eval-jobs when it is on PATH, else one nix eval) and built in ONE
+evaluator (nix-eval-jobs when it is on PATH, else nix eval; --eval-jobs) and built in ONE
 `nix build --keep-going`; then per node, -p at a time: the host files are copied, the
 closure goes over with `nix copy --to ssh://<deploy.targetHost>` (--substitute-on-destination
 with deploy.useSubstitutes), the system profile is set and switch-to-configuration runs

@@ -35,13 +35,13 @@ interface Fleet {
   runner: string;
 }
 
-function makeFleet(): Fleet {
+function makeFleet(tools = TOOLS): Fleet {
   const dir = tmpDir("nixverse-fleet-");
   writeFileSync(path.join(dir, "flake.nix"), "{ outputs = _: { }; }\n");
   const work = tmpDir("nixverse-work-");
   return {
     dir,
-    bin: standinBin(work, TOOLS),
+    bin: standinBin(work, tools),
     log: path.join(work, "calls.log"),
     runner: renderRunner(work),
   };
@@ -238,6 +238,60 @@ describe.skipIf(!nix)("runner: what runs", () => {
       n4: { action: "build", result: "ok", stage: "build" },
     });
     expect(r.stdout).toMatch(/^n3 +\| evaluation failed/m);
+  });
+
+  it("evaluation without nix-eval-jobs: --eval-jobs N splits the nodes into N nix evals (default: one)", () => {
+    const f = makeFleet();
+    const { data, meta } = nNodes(5);
+    const plan = writePlanFile(data, meta, { action: "build", names: ["all"], flakeDir: f.dir });
+    const evals = (args: string[]) => {
+      const r = run(f, plan, ["node", "build", ...args, "all"], { STANDIN_EVAL_FAIL: "n4" });
+      expect(r.status, r.stdout + r.stderr).toBe(1);
+      const rows = summaryRows(r.stdout, true);
+      expect(Object.entries(rows).map(([n, x]) => [n, x.result, x.stage])).toEqual([
+        ["n1", "ok", "build"],
+        ["n2", "ok", "build"],
+        ["n3", "ok", "build"],
+        ["n4", "failed", "eval"],
+        ["n5", "ok", "build"],
+      ]);
+      const calls = readCalls(f.log).filter((c) => c.tool === "nix" && c.argv.includes("eval"));
+      writeFileSync(f.log, "");
+      return calls.map((c) => c.argv.at(-1)).filter((a) => a!.includes("targets.shell"));
+    };
+    expect(evals([])).toEqual(['nv: nv.targets.shell [ "n1" "n2" "n3" "n4" "n5" ]']);
+    expect(evals(["--eval-jobs", "2"]).sort()).toEqual([
+      'nv: nv.targets.shell [ "n1" "n2" "n3" ]',
+      'nv: nv.targets.shell [ "n4" "n5" ]',
+    ]);
+  });
+
+  it("nix-eval-jobs on PATH (a stand-in recording its argv): one run with --workers and --max-memory-size", () => {
+    const f = makeFleet([...TOOLS, "nix-eval-jobs"]);
+    const { data, meta } = nNodes(3);
+    const plan = writePlanFile(data, meta, { action: "build", names: ["all"], flakeDir: f.dir });
+    const r = run(f, plan, ["node", "build", "--eval-jobs", "3", "all"], {
+      NIXVERSE_EVAL_MAX_MEMORY: "2048",
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const calls = readCalls(f.log);
+    const nej = calls.filter((c) => c.tool === "nix-eval-jobs");
+    expect(nej).toHaveLength(1);
+    const argv = nej[0]!.argv;
+    expect(argv.slice(argv.indexOf("--workers"), argv.indexOf("--workers") + 4)).toEqual([
+      "--workers",
+      "3",
+      "--max-memory-size",
+      "2048",
+    ]);
+    expect(argv[argv.indexOf("--expr") + 1]).toBe(
+      `(builtins.getFlake "path:${f.dir}").nixverse.targets.attrs [ "n1" "n2" "n3" ]`,
+    );
+    // no nix eval of the targets besides it, and the one build got all three
+    expect(calls.filter((c) => c.tool === "nix" && c.argv.includes("eval"))).toEqual([]);
+    const builds = calls.filter((c) => c.tool === "nix" && c.argv.includes("build"));
+    expect(builds).toHaveLength(1);
+    expect(builds[0]!.argv.filter((a) => a.endsWith(".drv^out"))).toHaveLength(3);
   });
 
   it("build: one nix build per build place (here with nixverse.yaml's builders, each deploy.buildHost over ssh-ng)", () => {
