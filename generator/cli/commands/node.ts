@@ -7,7 +7,8 @@ import { FLAKE_OPTION_HELP, openFlakeDir } from "../flake-dir.js";
 /** The runner's options for every subcommand (runtime-sh/runner/ui.sh help_common_options). */
 const common = `  -p, --parallel N   at most N nodes at a time (1 to 1024; default deploy.parallel, else 10)
       --failed       also select the nodes that did not succeed in the last run
-      --eval-jobs N  nix-eval-jobs --workers N, when nix-eval-jobs is on PATH (default 1)
+      --eval-jobs N  evaluators at once: nix-eval-jobs --workers N when it is on PATH,
+                     else N nix evals of a share of the nodes each (default 1)
       --json         print the summary as JSON on stdout (everything else goes to stderr)
       --show-plan    print every command of the plan and stop
       --flake DIR    ${FLAKE_OPTION_HELP}
