@@ -1,6 +1,6 @@
-// Adopting a Nixverse flake: its inputs (minus `nixverse`) move into inputs.nix, comments and
-// layout kept, because nixverse-gen splices inputs.nix verbatim into the flake it generates.
-// Pure: flake.nix text in, inputs.nix text and a report out.
+// Adopting a Nixverse flake: its inputs (minus `nixverse`, unless the fleet's own code uses it)
+// move into inputs.nix, comments and layout kept, because nixverse-gen splices inputs.nix verbatim
+// into the flake it generates. Pure: flake.nix text in, inputs.nix text and a report out.
 
 import type { Diagnostic, Result } from "../errors.js";
 import { diag, fail, ok, warning } from "../errors.js";
@@ -18,12 +18,27 @@ export interface Adoption {
   moved: string[];
   /** Input names dropped (nixverse). */
   dropped: string[];
+  /** Inputs of DROPPED_INPUTS kept because the fleet's files mention them (`inputs.nixverse`). */
+  kept: string[];
+  /** The literal `systems` list given to `nixverse.lib.load` (goes to nixverse.yaml). */
+  systems: string[] | null;
   /** The flake's `description`, if it was a plain string (goes to nixverse.yaml). */
   description: string | null;
   /** The flake said `inputs.self.submodules = true` (goes to nixverse.yaml as `submodules: true`). */
   submodules: boolean;
   /** Things the user should look at; adoption still proceeds. */
   warnings: Diagnostic[];
+}
+
+/**
+ * Inputs of DROPPED_INPUTS that user code refers to (`inputs.nixverse`, `inputs'.nixverse`), e.g.
+ * a lib/ that inherits from `inputs.nixverse.lib`: those stay, or that code would break.
+ */
+export function mentionedDroppedInputs(sources: string[]): string[] {
+  return DROPPED_INPUTS.filter((name) => {
+    const re = new RegExp(`\\binputs'?\\s*\\.\\s*"?${name}\\b`);
+    return sources.some((text) => re.test(text));
+  });
 }
 
 /** What makes a flake a Nixverse flake . */
@@ -63,7 +78,7 @@ interface Piece {
   text: string;
 }
 
-export function planAdoption(parsed: ParsedFile): Result<Adoption> {
+export function planAdoption(parsed: ParsedFile, opts: { keep?: string[] } = {}): Result<Adoption> {
   const { file, source } = parsed;
   const where = (s: Span) => ({ file, line: s.start.line, column: s.start.column });
   const top = unparen(parsed.expr);
@@ -73,7 +88,10 @@ export function planAdoption(parsed: ParsedFile): Result<Adoption> {
   const warnings: Diagnostic[] = [];
   const pieces: Piece[] = [];
   const dropped: string[] = [];
+  const keep = opts.keep ?? [];
+  const drops = (name: string) => DROPPED_INPUTS.includes(name) && !keep.includes(name);
   let description: string | null = null;
+  let systems: string[] | null = null;
   let submodules = false;
   const onSelf = (b: AttrBinding, rest: AttrBinding["path"]) => {
     const s = selfSubmodules(rest, b.value);
@@ -103,7 +121,7 @@ export function planAdoption(parsed: ParsedFile): Result<Adoption> {
     if (b.kind !== "AttrBinding") continue;
     const head = staticName(b.path[0]!);
     if (head === "description") description = literalString(b.value);
-    if (head === "outputs") checkOutputs(b, where, warnings);
+    if (head === "outputs") systems = checkOutputs(b, where, warnings);
     if (head !== "inputs") continue;
     const leading = commentsBetween(gapStart, b.span.start.offset);
     if (b.path.length === 1) {
@@ -113,7 +131,7 @@ export function planAdoption(parsed: ParsedFile): Result<Adoption> {
           diag("adopt-inputs", "flake.nix's inputs is not an attribute set", where(set.span)),
         );
       }
-      const inner = innerText(parsed, set, dropped, onSelf);
+      const inner = innerText(parsed, set, dropped, drops, onSelf);
       if (!inner.ok) return inner;
       pieces.push({ names: inner.value.names, text: leading + reindent(inner.value.text, 0) });
       continue;
@@ -124,7 +142,7 @@ export function planAdoption(parsed: ParsedFile): Result<Adoption> {
       return fail(
         diag("adopt-inputs", "flake input names must be literal", where(b.path[1]!.span)),
       );
-    if (DROPPED_INPUTS.includes(name)) {
+    if (drops(name)) {
       if (!dropped.includes(name)) dropped.push(name);
       continue;
     }
@@ -163,6 +181,8 @@ export function planAdoption(parsed: ParsedFile): Result<Adoption> {
     inputsNix: `${header}\n{\n${inner}${inner ? "\n" : ""}}\n`,
     moved,
     dropped,
+    kept: keep.filter((k) => moved.includes(k)),
+    systems,
     description,
     submodules,
     warnings,
@@ -177,6 +197,7 @@ function innerText(
   parsed: ParsedFile,
   set: AttrSet,
   dropped: string[],
+  drops: (name: string) => boolean,
   onSelf: (b: AttrBinding, rest: AttrBinding["path"]) => void,
 ): Result<{ text: string; names: string[] }> {
   const { source, file } = parsed;
@@ -202,7 +223,7 @@ function innerText(
         }),
       );
     }
-    if (DROPPED_INPUTS.includes(name)) {
+    if (drops(name)) {
       if (!dropped.includes(name)) dropped.push(name);
       cuts.push(wholeLines(source, b.span.start.offset, b.span.end.offset));
     } else if (name === "self") {
@@ -231,10 +252,23 @@ function wholeLines(source: string, from: number, to: number): [number, number] 
   return [from, to];
 }
 
-/** Nixverse's outputs are just `nixverse.lib.load { … }`; anything more needs the user's hand. */
-function checkOutputs(b: AttrBinding, where: (s: Span) => object, warnings: Diagnostic[]): void {
+/**
+ * Nixverse's outputs are just `nixverse.lib.load { … }`, maybe inside `let … in`; anything more
+ * needs the user's hand. Returns the load call's `systems` when it is a literal list of strings
+ * (directly, or a variable of those lets), which nixverse.yaml takes over.
+ */
+function checkOutputs(
+  b: AttrBinding,
+  where: (s: Span) => { file: string; line: number; column: number },
+  warnings: Diagnostic[],
+): string[] | null {
   let body = unparen(b.value);
   while (body.kind === "Lambda") body = unparen(body.body);
+  const lets: Binding[][] = [];
+  while (body.kind === "Let") {
+    lets.unshift(body.bindings);
+    body = unparen(body.body);
+  }
   const isLoad = (e: Expr): boolean => {
     const f = unparen(e);
     return (
@@ -243,13 +277,72 @@ function checkOutputs(b: AttrBinding, where: (s: Span) => object, warnings: Diag
       f.path.map((p) => staticName(p)).join(".") === "lib.load"
     );
   };
-  if (body.kind === "Apply" && isLoad(body.fn)) return;
-  warnings.push(
-    warning(
-      "adopt-outputs",
-      "flake.nix's outputs do more than call nixverse.lib.load; only the nodes, groups and files are adopted",
-      where(b.span),
-      "move extra outputs to outputs/flake/<name>.nix (see flake.nix.bak for the old file)",
-    ),
-  );
+  if (!(body.kind === "Apply" && isLoad(body.fn))) {
+    warnings.push(
+      warning(
+        "adopt-outputs",
+        "flake.nix's outputs do more than call nixverse.lib.load; only the nodes, groups and files are adopted",
+        where(b.span),
+        "move extra outputs to outputs/flake/<name>.nix (see flake.nix.bak for the old file)",
+      ),
+    );
+    return null;
+  }
+  const arg = unparen(body.arg);
+  if (arg.kind !== "AttrSet") return null;
+  const found = bindingValue(arg.bindings, "systems");
+  if (found === undefined) return null;
+  const list = found === null ? null : literalList(found, lets);
+  if (list === null) {
+    warnings.push(
+      warning(
+        "adopt-systems",
+        "the systems given to nixverse.lib.load are not a literal list of strings, so they are not carried over",
+        where(arg.span),
+        "list them in nixverse.yaml: systems: [x86_64-linux, aarch64-darwin]",
+      ),
+    );
+  }
+  return list;
+}
+
+/**
+ * The value bound to `name` among `bindings`: the expression, a Var for `inherit name;` (looked
+ * up in the enclosing lets), null when it cannot be read statically, undefined when unbound.
+ */
+function bindingValue(bindings: Binding[], name: string): Expr | null | undefined {
+  for (const b of bindings) {
+    if (b.kind === "Inherit") {
+      if (!b.names.some((n) => staticName(n) === name)) continue;
+      if (b.from !== null) return null;
+      return { kind: "Var", name, span: b.span } as Expr;
+    }
+    if (b.path.length === 1 && staticName(b.path[0]!) === name) return b.value;
+  }
+  return undefined;
+}
+
+/**
+ * A list of literal strings, or a variable holding one (`lets`: innermost first; a let is
+ * recursive, so its own bindings stay in scope; `depth` stops `a = b; b = a;`).
+ */
+function literalList(e: Expr, lets: Binding[][], depth = 0): string[] | null {
+  const v = unparen(e);
+  if (v.kind === "Var") {
+    if (depth > 16) return null;
+    for (const [i, scope] of lets.entries()) {
+      const inner = bindingValue(scope, v.name);
+      if (inner === undefined) continue;
+      return inner === null ? null : literalList(inner, lets.slice(i), depth + 1);
+    }
+    return null;
+  }
+  if (v.kind !== "List") return null;
+  const out: string[] = [];
+  for (const item of v.items) {
+    const s = literalString(item);
+    if (s === null) return null;
+    out.push(s);
+  }
+  return out;
 }

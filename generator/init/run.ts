@@ -16,7 +16,8 @@ import { OWNED_DIR } from "../render/generated.js";
 import type { WriteOutcome } from "../write/commit.js";
 import { commitGeneration, isGenerated } from "../write/commit.js";
 import type { Adoption } from "./adopt.js";
-import { isNixverseFlake, planAdoption } from "./adopt.js";
+import { isNixverseFlake, mentionedDroppedInputs, planAdoption } from "./adopt.js";
+import { nixFiles } from "../model/sources.js";
 import { DEFAULT_NODE, ensureGitignore, starterFiles } from "./starter.js";
 import { intentToAdd, readOptional } from "../io/files.js";
 
@@ -110,16 +111,24 @@ export async function initFleet(
     }
     const parsed = parseNix(flake, "flake.nix");
     if (!parsed.ok) return parsed;
-    const adoption = planAdoption(parsed.value);
+    const sources = await Promise.all(
+      (await nixFiles(root)).map((f) => readOptional(path.join(root, f))),
+    );
+    const keep = mentionedDroppedInputs(sources.filter((t): t is string => t !== null));
+    const adoption = planAdoption(parsed.value, { keep });
     if (!adoption.ok) return adoption;
     result.adoption = adoption.value;
     result.warnings.push(...adoption.value.warnings);
     toWrite.set("inputs.nix", adoption.value.inputsNix);
-    const { description, submodules } = adoption.value;
-    if ((description !== null || submodules) && !existsSync(path.join(root, "nixverse.yaml"))) {
+    const { description, submodules, systems } = adoption.value;
+    if (
+      (description !== null || submodules || systems !== null) &&
+      !existsSync(path.join(root, "nixverse.yaml"))
+    ) {
       const settings = {
         ...(description !== null ? { description } : {}),
         ...(submodules ? { submodules } : {}),
+        ...(systems !== null ? { systems } : {}),
       };
       toWrite.set(
         "nixverse.yaml",

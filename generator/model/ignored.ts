@@ -32,6 +32,18 @@ export function ignoredFiles(files: FileSet, entities: Entities): Diagnostic[] {
   const strayDirs = new Set<string>();
 
   for (const file of [...files].sort()) {
+    // Before b1b80d5 a user's home file was <node or common>/home/<user>/home.nix.
+    const old = /^((?:private\/)?nodes\/[^/]+(?:\/[^/]+)?)\/home\/([^/]+)\/home\.nix$/.exec(file);
+    if (old) {
+      out.push(
+        ignored(
+          file,
+          "home files live in users/<user>/ since Nixverse b1b80d5",
+          `move it to ${old[1]}/users/${old[2]}/home.nix`,
+        ),
+      );
+      continue;
+    }
     const m = /^((?:private\/)?nodes\/([^/]+))\/(?:([^/]+)\/)?([^/]+)\.nix$/.exec(file);
     if (!m) continue;
     const [top, topName, name] = [m[1]!, m[2]!, m[4]!];

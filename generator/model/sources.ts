@@ -14,7 +14,7 @@ const SKIP_DIRS = new Set(["nixverse", "build", "node_modules", ".git"]);
 const SKIP_TOP = (name: string) => name === "flake.nix" || /^result(-.*)?$/.test(name);
 
 /** Every .nix file under root, "/"-separated; a plain walk (no glob engine: gen --check is hot). */
-async function nixFiles(root: string, rel = ""): Promise<string[]> {
+export async function nixFiles(root: string, rel = ""): Promise<string[]> {
   let entries;
   try {
     entries = await readdir(path.join(root, rel), { withFileTypes: true });

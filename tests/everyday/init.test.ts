@@ -1,6 +1,6 @@
 // `nixverse-gen init`: a starter fleet that is generated and clean, and the adoption of a
 // Nixverse repository (written here) that keeps its inputs, comments, nodes, home files and secrets.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -290,6 +290,76 @@ describe("init adopting a Nixverse repository", () => {
       );
       expect(JSON.parse(v.stdout)).toEqual({ submodules: true });
     }
+  });
+
+  it("keeps what the fleet needs: the nixverse input its lib uses, the load call's systems (through let … in)", async () => {
+    const flake = NIXVERSE_FLAKE.replace(
+      `    nixverse.lib.load {
+      inherit inputs;`,
+      `    let
+      systems = [ "x86_64-linux" "aarch64-darwin" ];
+    in
+    nixverse.lib.load {
+      inherit inputs systems;`,
+    );
+    const dir = makeTree({
+      ...NIXVERSE_TREE,
+      "flake.nix": flake,
+      "lib/default.nix": "{ inputs, ... }: { greeting = inputs.nixverse.lib.greeting; }\n",
+    });
+    const r = await runCli(["init"], dir);
+    expect(r.code, r.stderr).toBe(0);
+    // `let … in` around the call is still only a call of nixverse.lib.load: no outputs warning
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("kept input nixverse in inputs.nix");
+    expect(r.stdout).toContain("systems of nixverse.lib.load (x86_64-linux, aarch64-darwin)");
+    expect(readFileSync(path.join(dir, "nixverse.yaml"), "utf8")).toMatch(
+      /^systems:\n {2}- x86_64-linux\n {2}- aarch64-darwin$/m,
+    );
+    // Nix reads the kept input, and lib' gets it: the generated flake's lib.greeting is the
+    // nixverse stand-in's, with every input replaced by a local fixture
+    const fx = writeFixtureInputs();
+    const nv = path.join(tempDir("nixverse-standin-"), "nixverse");
+    mkdirSync(nv);
+    writeFileSync(path.join(nv, "flake.nix"), '{ outputs = _: { lib.greeting = "hi"; }; }\n');
+    const names = await flakeInputNames(dir);
+    expect(names).toContain("nixverse");
+    const args = overrideArgs(
+      names.filter((n) => n !== "nixverse"),
+      fx,
+    );
+    const v = await execa(
+      "nix",
+      [
+        "eval",
+        "--json",
+        `path:${dir}#lib.greeting`,
+        ...args,
+        "--override-input",
+        "nixverse",
+        `path:${nv}`,
+      ],
+      { env: nixEnv(), reject: false },
+    );
+    expect(v.stderr).not.toMatch(/error/);
+    expect(JSON.parse(v.stdout)).toBe("hi");
+  });
+
+  it("without a mention of inputs.nixverse, drops it; systems that are not a literal list are a warning", async () => {
+    const dir = makeTree({
+      ...NIXVERSE_TREE,
+      "flake.nix": NIXVERSE_FLAKE.replace(
+        "      inherit inputs;",
+        "      inherit inputs;\n      systems = inputs.nixpkgs-unstable.lib.systems.flakeExposed;",
+      ),
+    });
+    const r = await runCli(["init"], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^flake\.nix:\d+:\d+: warning: the systems given to nixverse\.lib\.load are not a literal list of strings, so they are not carried over \(list them in nixverse\.yaml: systems: \[x86_64-linux, aarch64-darwin\]\)$/m,
+    );
+    expect(readFileSync(path.join(dir, "inputs.nix"), "utf8")).not.toMatch(/^\s*nixverse\b/m);
+    expect(readFileSync(path.join(dir, "nixverse.yaml"), "utf8")).not.toContain("systems");
   });
 
   it("refuses when inputs.nix exists already", async () => {

@@ -49,8 +49,19 @@ function report(r: InitResult, cwd: string): string[] {
     );
     if (a.dropped.length)
       lines.push(`dropped input ${a.dropped.join(", ")}: the generated flake does not need it`);
-    if (a.description !== null && r.created.includes("nixverse.yaml"))
-      lines.push("moved the flake's description to nixverse.yaml");
+    if (a.kept.length)
+      lines.push(
+        `kept input ${a.kept.join(", ")} in inputs.nix: the fleet's own files use inputs.${a.kept[0]}`,
+      );
+    if (r.created.includes("nixverse.yaml")) {
+      const moved = [
+        ...(a.description !== null ? ["the flake's description"] : []),
+        ...(a.systems !== null
+          ? [`the systems of nixverse.lib.load (${a.systems.join(", ")})`]
+          : []),
+      ];
+      if (moved.length) lines.push(`moved ${moved.join(" and ")} to nixverse.yaml`);
+    }
   }
   if (g) {
     for (const i of g.inputs.added) lines.push(`added input ${i.name} (${i.url}) for ${i.reason}`);
