@@ -64,7 +64,10 @@ describe("files that will be ignored are named, with what would be read instead"
 
   it.each([
     ["nodes/a/home/bob/home.nix", "move it to nodes/a/users/bob/home.nix"],
-    ["nodes/servers/common/home/bob/home.nix", "move it to nodes/servers/common/users/bob/home.nix"],
+    [
+      "nodes/servers/common/home/bob/home.nix",
+      "move it to nodes/servers/common/users/bob/home.nix",
+    ],
     ["nodes/servers/s1/home/root/home.nix", "move it to nodes/servers/s1/users/root/home.nix"],
   ])("the layout before Nixverse b1b80d5: %s", async (file, hint) => {
     const r = await gen({ ...node("a"), ...servers, [file]: "{ }\n" });
