@@ -70,7 +70,7 @@ export async function planGeneration(root: string): Promise<Result<Generation>> 
   ]);
   if (!config.ok || !userInputs.ok || !fleet.ok || errors.length) return fail(...errors);
   const declared = userInputs.value?.names ?? [];
-  const inputs = planInputs(fleet.value.model, declared, config.value);
+  const inputs = planInputs(fleet.value.model, declared, config.value, userInputs.value?.urls);
   if (!inputs.ok) return inputs;
   for (const [node, problem] of Object.entries(inputs.value.problems))
     fleet.value.warnings.push(incompleteWarning(node, problem));

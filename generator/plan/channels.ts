@@ -64,3 +64,20 @@ export function releaseOfNixpkgs(url: string | null): string | null {
   const m = /(?:nixos-|nixpkgs-|release-)(\d\d\.\d\d)(?:-darwin)?(?:$|[/?&])/.exec(url);
   return m ? m[1]! : null;
 }
+
+/** The release a pinned nixpkgs URL follows: "25.05", "unstable", or null when it cannot tell. */
+export function releaseOfPin(url: string): string | null {
+  if (/(?:^|[/:])(?:nixos|nixpkgs)-unstable(?:$|[/?&])/.test(url)) return "unstable";
+  return releaseOfNixpkgs(url);
+}
+
+/** nix-darwin's or home-manager's branch for a nixpkgs release ("unstable": their main branch). */
+export function companionUrl(need: "nix-darwin" | "home-manager", release: string): string {
+  if (need === "nix-darwin")
+    return release === "unstable"
+      ? "github:nix-darwin/nix-darwin"
+      : `github:nix-darwin/nix-darwin/nix-darwin-${release}`;
+  return release === "unstable"
+    ? "github:nix-community/home-manager"
+    : `github:nix-community/home-manager/release-${release}`;
+}

@@ -6,7 +6,7 @@ import type { Diagnostic, Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
 import type { FleetModel, NodeModel, Os } from "../model/types.js";
 import type { Need } from "./channels.js";
-import { conventionalUrl } from "./channels.js";
+import { companionUrl, conventionalUrl, releaseOfPin } from "./channels.js";
 import { conventionalName, renameTable } from "./rename.js";
 
 export interface AddedInput {
@@ -55,6 +55,7 @@ export function planInputs(
   model: FleetModel,
   declared: string[],
   config: Config,
+  declaredUrls: Record<string, string> = {},
 ): Result<InputsPlan> {
   const errors: Diagnostic[] = [];
   const problems: Record<string, Diagnostic> = {};
@@ -71,7 +72,7 @@ export function planInputs(
 
   const names = new Set(declared);
   const added: AddedInput[] = [];
-  const addedByName = new Map<string, AddedInput & { nodes: string[] }>();
+  const addedByName = new Map<string, AddedInput & { nodes: string[]; pin?: string | null }>();
   for (const need of NEED_ORDER) {
     for (const [, p] of sortedPairs) {
       const users = p.needs.get(need);
@@ -98,7 +99,22 @@ export function planInputs(
       }
       const follows =
         need === "nixpkgs" ? null : (renameTable([...names], p.channel, p.os).nixpkgs ?? null);
-      const entry = { name, url, follows, reason: "", nodes: users.map((u) => u.name) };
+      // nix-darwin and home-manager throw when their branch is not the release of the nixpkgs
+      // they follow: a nixpkgs pinned in inputs.nix decides which branch is added.
+      const pinned = follows === null ? undefined : declaredUrls[follows];
+      const release = pinned === undefined ? null : releaseOfPin(pinned);
+      const matching =
+        release !== null && (need === "nix-darwin" || need === "home-manager")
+          ? companionUrl(need, release)
+          : url;
+      const entry = {
+        name,
+        url: matching,
+        follows,
+        reason: "",
+        pin: matching !== url ? `${follows} is ${release}` : null,
+        nodes: users.map((u) => u.name),
+      };
       addedByName.set(name, entry);
       names.add(name);
     }
@@ -145,7 +161,7 @@ export function planInputs(
             : a.name.startsWith("disko-")
               ? "disk-config.nix"
               : "os darwin";
-      a.reason = `${listNodes(a.nodes)}: ${what}`;
+      a.reason = `${listNodes(a.nodes)}: ${what}${a.pin ? ` (the release of ${a.pin})` : ""}`;
     }
     added.push({ name: a.name, url: a.url, follows: a.follows, reason: a.reason });
   }

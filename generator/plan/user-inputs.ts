@@ -3,11 +3,22 @@
 
 import type { Diagnostic, Result } from "../errors.js";
 import { diag, fail, ok } from "../errors.js";
-import type { ParsedFile } from "../nix/ast.js";
+import type { Expr, ParsedFile } from "../nix/ast.js";
+
+/** A string without interpolation, or null. */
+function literal(e: Expr): string | null {
+  if (e.kind !== "String" || !e.parts.every((p) => p.kind === "Text")) return null;
+  return e.parts.map((p) => (p.kind === "Text" ? p.value : "")).join("");
+}
+
+const isUrlKey = (path: { kind: string; name?: string }[]) =>
+  path.length === 1 && path[0]!.kind === "Ident" && path[0]!.name === "url";
 
 export interface UserInputs {
   file: string;
   names: string[];
+  /** The literal `url` of each input that has one (`x.url = "…";` or `x = { url = "…"; … };`). */
+  urls: Record<string, string>;
   /** Comments above the opening brace. */
   header: string;
   /** The file's text between the outer braces, verbatim. */
@@ -35,6 +46,7 @@ export function readUserInputs(parsed: ParsedFile): Result<UserInputs> {
   }
   const errors: Diagnostic[] = [];
   const names = new Set<string>();
+  const urls: Record<string, string> = {};
   for (const b of expr.bindings) {
     if (b.kind === "Inherit") {
       errors.push(
@@ -66,6 +78,13 @@ export function readUserInputs(parsed: ParsedFile): Result<UserInputs> {
       continue;
     }
     names.add(name);
+    let url: string | null = null;
+    if (isUrlKey(b.path.slice(1))) url = literal(b.value);
+    else if (b.path.length === 1 && b.value.kind === "AttrSet") {
+      const u = b.value.bindings.find((x) => x.kind === "AttrBinding" && isUrlKey(x.path));
+      if (u?.kind === "AttrBinding") url = literal(u.value);
+    }
+    if (url !== null) urls[name] = url;
   }
   if (errors.length) return fail(...errors);
   const src = parsed.source;
@@ -74,6 +93,7 @@ export function readUserInputs(parsed: ParsedFile): Result<UserInputs> {
   return ok({
     file,
     names: [...names].sort(),
+    urls,
     header: src.slice(0, open),
     inner: src.slice(open + 1, close - 1),
   });

@@ -39,3 +39,35 @@ describe("companions of a custom channel", () => {
     expect(flake).toContain('"github:NixOS/nixpkgs/nixpkgs-25.05-darwin"');
   });
 });
+
+describe("a nixpkgs pinned in inputs.nix decides nix-darwin's and home-manager's branch", () => {
+  it.each([
+    ['nixpkgs-unstable.url = "github:NixOS/nixpkgs/nixpkgs-25.05-darwin";', "unstable", "25.05"],
+    ['nixpkgs-stable = { url = "github:NixOS/nixpkgs/nixpkgs-24.11-darwin"; };', "stable", "24.11"],
+    ['nixpkgs-stable.url = "github:NixOS/nixpkgs/nixpkgs-unstable";', "stable", "unstable"],
+  ])("%s on channel %s", async (pin, channel, release) => {
+    const dir = makeTree({
+      "inputs.nix": `{\n  ${pin}\n}\n`,
+      "nodes/mac/node.nix": `{ os = "darwin"; channel = "${channel}"; }\n`,
+      "nodes/mac/configuration.nix": "{ }\n",
+      "nodes/mac/users/alice/home.nix": "{ }\n",
+    });
+    const r = await runCli(["gen"], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const flake = readFileSync(path.join(dir, "flake.nix"), "utf8");
+    const [darwin, hm] =
+      release === "unstable"
+        ? ["github:nix-darwin/nix-darwin", "github:nix-community/home-manager"]
+        : [
+            `github:nix-darwin/nix-darwin/nix-darwin-${release}`,
+            `github:nix-community/home-manager/release-${release}`,
+          ];
+    expect(flake).toContain(`url = "${darwin}";`);
+    expect(flake).toContain(`url = "${hm}";`);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `added input nix-darwin-\\S+ \\(${darwin}\\) for mac: os darwin \\(the release of nixpkgs-\\S+ is ${release}\\)`,
+      ),
+    );
+  });
+});
