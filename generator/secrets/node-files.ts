@@ -1,4 +1,4 @@
-// Per-node key material and secrets files (NIXVERSE-REFERENCE §6.3, SPEC §6), planned in memory:
+// Per-node key material and secrets files (README "Secrets"), planned in memory:
 // nothing here writes. The result is a list of file changes that the caller commits at once.
 //
 // Layout, with D = private/<node dir> when private/ exists, else <node dir>:
