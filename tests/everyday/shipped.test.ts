@@ -28,7 +28,7 @@ describe("shipped files", () => {
   });
 
   it("the docs the shipped files link to exist", () => {
-    for (const doc of ["docs/meta.md", "docs/fleet-data.md"])
+    for (const doc of ["docs/meta.md", "docs/fleet-data.md", "docs/coming-from-nixverse.md"])
       expect(statSync(path.join(repoRoot, doc)).isFile()).toBe(true);
   });
 });
