@@ -4,8 +4,8 @@
 import type { Config } from "../config/config.js";
 import type { Diagnostic } from "../errors.js";
 import type { FleetModel, NamedFiles } from "../model/types.js";
-import type { NixValue } from "../render/nix-value.js";
-import { NixCommented, NixPath } from "../render/nix-value.js";
+import type { NixValue } from "../nix/value.js";
+import { NixCommented, NixPath } from "../nix/value.js";
 import type { InputsPlan } from "./inputs.js";
 import { pairKey } from "./inputs.js";
 

@@ -7,7 +7,7 @@ import type { FleetModel } from "../model/types.js";
 import type { AddedInput, InputsPlan } from "../plan/inputs.js";
 import type { UserInputs } from "../plan/user-inputs.js";
 import { reindent } from "../plan/user-inputs.js";
-import { commentText, nixAttrName, nixString } from "./nix-value.js";
+import { commentText, nixAttrName, nixString } from "../nix/value.js";
 
 export function inputBinding(a: AddedInput): string {
   const name = nixAttrName(a.name);

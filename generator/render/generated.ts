@@ -10,7 +10,7 @@ import { fleetData } from "../plan/fleet-data.js";
 import type { InputsPlan } from "../plan/inputs.js";
 import type { UserInputs } from "../plan/user-inputs.js";
 import { renderFlake } from "./flake.js";
-import { renderNix } from "./nix-value.js";
+import { renderNix } from "../nix/value.js";
 import { stampFlake } from "./stamp.js";
 
 export interface GeneratedFile {

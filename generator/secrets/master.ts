@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { diag, type Diagnostic } from "../errors.js";
 import type { FleetModel } from "../model/types.js";
-import { commentText } from "../render/nix-value.js";
+import { commentText } from "../nix/value.js";
 import type { Loaded } from "./context.js";
 import type { FileChange } from "./node-files.js";
 import { masterRecipients, SopsConfigError } from "./sops-config.js";

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { NixCommented, renderNix } from "../../generator/render/nix-value.js";
+import { NixCommented, renderNix } from "../../generator/nix/value.js";
 import { makeTree, runCli, snapshot } from "../support/cli.js";
 import { nixEvalJson, tempDir } from "../support/nix.js";
 

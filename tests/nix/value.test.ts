@@ -8,7 +8,7 @@ import {
   nixPath,
   nixString,
   renderNix,
-} from "../../generator/render/nix-value.js";
+} from "../../generator/nix/value.js";
 import { nixEnv, tempDir } from "../support/nix.js";
 import { execa } from "execa";
 
