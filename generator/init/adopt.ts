@@ -41,7 +41,7 @@ export function mentionedDroppedInputs(sources: string[]): string[] {
   });
 }
 
-/** What makes a flake a Nixverse flake . */
+/** What makes a flake a Nixverse flake: its outputs call nixverse.lib.load. */
 export function isNixverseFlake(source: string): boolean {
   return /\bnixverse\s*\.\s*lib\s*\.\s*load\b/.test(source);
 }

@@ -59,7 +59,7 @@ export function renameTable(inputs: string[], channel: string, os: Os): Record<s
   );
 }
 
-/** The name the generator adds for a missing conventional input . */
+/** The name the generator adds for a missing conventional input. */
 export function conventionalName(need: string, channel: string, os: Os): string {
   return channel === "unstable" ? `${need}-unstable` : `${need}-${channel}-${os}`;
 }
